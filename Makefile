@@ -1,0 +1,87 @@
+# Distill: the two commands that matter are `make demo` and `make test`.
+#
+#   make demo       venv + package with all extras; runs the tour notebook on the bundled
+#                   sample and prints it; then opens JupyterLab on notebooks/ when there is a
+#                   display (HEADLESS=1 never opens it)
+#   make test       venv + dev extras + system packages (as root), then lint, types, the
+#                   whole test suite (unit, doctests, notebooks, browser, Elasticsearch,
+#                   service) and the docs build with warnings as errors
+#   make bench      benchmarks (not part of `make test`)
+
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+PIP := $(BIN)/python -m pip
+STAMP := $(VENV)/.distill-installed
+PYTEST_ARGS ?=
+export PIP_DISABLE_PIP_VERSION_CHECK := 1
+
+.PHONY: demo demo-headless lab test check lint typecheck pytest docs bench wheel system-deps install clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(PIP) install --quiet --upgrade pip
+
+$(STAMP): pyproject.toml setup.py | $(BIN)/python
+	$(PIP) install --quiet -e ".[all,dev,docs]"
+	touch $(STAMP)
+
+install: $(STAMP)
+
+# Debian packages the browser and HTTPS tests use; installed only when running as root
+system-deps:
+	@if [ "$$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then \
+	  missing=""; \
+	  command -v chromium >/dev/null 2>&1 || missing="$$missing chromium"; \
+	  command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || missing="$$missing nginx"; \
+	  if [ -n "$$missing" ]; then \
+	    echo "installing Debian packages:$$missing"; \
+	    DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
+	    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing fonts-dejavu-core >/dev/null; \
+	  fi; \
+	else \
+	  echo "not root (or no apt-get): browser tests need chromium and HTTPS tests need nginx; they skip if missing"; \
+	fi
+
+demo: $(STAMP)
+	$(BIN)/jupyter nbconvert --to markdown --execute --stdout notebooks/01-tour.ipynb 2>/dev/null
+	@if [ -z "$(HEADLESS)" ] && { [ -n "$$DISPLAY" ] || [ "$$(uname)" = "Darwin" ]; }; then \
+	  $(BIN)/jupyter lab notebooks/; \
+	else \
+	  echo; echo "(no display or HEADLESS set: tour printed above; 'make lab' opens JupyterLab on notebooks/)"; \
+	fi
+
+demo-headless:
+	$(MAKE) demo HEADLESS=1
+
+lab: $(STAMP)
+	$(BIN)/jupyter lab notebooks/
+
+lint: $(STAMP)
+	$(BIN)/ruff check $(wildcard distill tests benchmarks)
+	$(BIN)/ruff format --check $(wildcard distill tests benchmarks)
+
+typecheck: $(STAMP)
+	$(BIN)/mypy
+
+pytest: $(STAMP) system-deps
+	$(BIN)/python -m playwright --version >/dev/null
+	$(BIN)/pytest $(PYTEST_ARGS)
+	$(BIN)/pytest --nbval-lax notebooks -p no:cacheprovider $(PYTEST_ARGS)
+
+docs: $(STAMP)
+	rm -rf docs/_build docs/api/generated
+	$(BIN)/sphinx-build -W --keep-going -n -b html docs docs/_build/html
+
+test: lint typecheck pytest docs
+
+check: test
+
+bench: $(STAMP)
+	$(BIN)/python -m benchmarks $(BENCH_ARGS)
+
+wheel: $(STAMP)
+	$(BIN)/python -m build --wheel --outdir dist .
+
+clean:
+	rm -rf $(VENV) build dist *.egg-info docs/_build test-output .pytest_cache .mypy_cache .ruff_cache

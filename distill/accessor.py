@@ -1,0 +1,69 @@
+"""``df.distill``: every Distill function as a method of the event frame.
+
+Each method is a one-line delegation to a function that works without the
+accessor; the accessor holds no state beyond the frame and checks it once,
+when first used, with a clear error if it is not an event frame. Functions
+from plugins (entry points ``distill.transforms`` and ``distill.features``)
+appear here too.
+
+Examples
+--------
+>>> import distill
+>>> events = distill.datasets.load_sample()
+>>> events.distill.summary().sessions
+21
+>>> events.distill.to_dict(limit=1)["kind"]
+'events'
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+
+from distill import export, frame, overview, report
+
+__all__ = ["DistillAccessor"]
+
+
+@pd.api.extensions.register_dataframe_accessor("distill")
+class DistillAccessor:
+    """Distill methods on a canonical event frame (``df.distill``)."""
+
+    def __init__(self, df: pd.DataFrame):
+        self._df = frame.validate(df)
+
+    # -- foundation ------------------------------------------------------------------------
+    @property
+    def report(self) -> report.ReadReport | None:
+        """What the read kept and rejected (:class:`~distill.report.ReadReport`), if known."""
+        return report.report_of(self._df)
+
+    def summary(self) -> overview.Summary:
+        """Counts and span: :func:`distill.overview.summary`."""
+        return overview.summary(self._df)
+
+    def to_dict(self, **options: Any) -> dict[str, Any]:
+        """Export as a plain dict: :func:`distill.export.to_dict`."""
+        return export.to_dict(self._df, **options)
+
+    def to_json(self, path: Any = None, **options: Any) -> str:
+        """Export as JSON: :func:`distill.export.to_json`."""
+        return export.to_json(self._df, path, **options)
+
+    # -- plugins ---------------------------------------------------------------------------
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("_"):
+            raise AttributeError(name)
+        from distill import plugins
+
+        func = plugins.functions().get(name)
+        if func is None:
+            raise AttributeError(f"df.distill has no method {name!r} (and no plugin provides one)")
+        return lambda *args, **kwargs: func(self._df, *args, **kwargs)
+
+    def __dir__(self) -> list[str]:
+        from distill import plugins
+
+        return sorted(set(super().__dir__()) | set(plugins.functions()))
