@@ -52,6 +52,18 @@ class DistillAccessor:
         """Export as JSON: :func:`distill.export.to_json`."""
         return export.to_json(self._df, path, **options)
 
+    # -- query (distill.query) --------------------------------------------------------------
+
+    # -- filters (distill.filters) ----------------------------------------------------------
+
+    # -- sessions (distill.sessions) --------------------------------------------------------
+
+    # -- intervals and segments (distill.intervals) -----------------------------------------
+
+    # -- features (distill.features) --------------------------------------------------------
+
+    # -- graphs and models (distill.graphs) -------------------------------------------------
+
     # -- plugins ---------------------------------------------------------------------------
     def __getattr__(self, name: str) -> Any:
         if name.startswith("_"):

@@ -55,6 +55,8 @@ __all__ = [
     "empty",
     "categories",
     "is_event_frame",
+    "page_key",
+    "require",
     "dtype_for",
     "problems",
     "sort_events",
@@ -392,3 +394,84 @@ def sort_events(df: pd.DataFrame) -> pd.DataFrame:
     out = df.take(order)
     out.index = pd.RangeIndex(len(out))
     return out
+
+
+def require(df: Any, columns: Any, *, what: str = "this function") -> pd.DataFrame:
+    """Check that ``df`` is a DataFrame holding ``columns``; raise a clear error if not.
+
+    Lighter than :func:`validate`, for functions that need only some columns
+    (and accept derived frames, such as a sessionised frame).
+
+    Parameters
+    ----------
+    df : pandas.DataFrame
+        The frame to check.
+    columns : iterable of str
+        Columns that must be present.
+    what : str
+        Named in the error message.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``df`` itself.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> try:
+    ...     require(pd.DataFrame({"a": [1]}), ["a", "user"], what="sessions.table")
+    ... except FrameError as err:
+    ...     print(err)
+    sessions.table needs column(s) user; the frame has: a
+    """
+    if not isinstance(df, pd.DataFrame):
+        raise FrameError(f"{what} needs a pandas DataFrame, got {type(df).__name__}")
+    missing = [c for c in columns if c not in df.columns]
+    if missing:
+        have = ", ".join(map(str, df.columns[:30]))
+        raise FrameError(f"{what} needs column(s) {', '.join(missing)}; the frame has: {have}")
+    return df
+
+
+def page_key(events: pd.DataFrame, *, keep_query: bool = False, column: str = "page_url") -> pd.Series:
+    """The page of each event: its URL without query string and fragment (categorical).
+
+    UserALE page URLs often carry form values in the query string
+    (``catalog.html?u=erin&pw=``); grouping by page usually means the address
+    without them. Computed once per distinct URL, not per event.
+
+    Parameters
+    ----------
+    events : pandas.DataFrame
+        Frame with a ``page_url`` column.
+    keep_query : bool
+        Keep the query string (drop only the fragment).
+    column : str
+        Column holding the URL.
+
+    Returns
+    -------
+    pandas.Series
+        Categorical, aligned with ``events``.
+
+    Examples
+    --------
+    >>> import distill
+    >>> pages = page_key(distill.datasets.load_sample())
+    >>> sorted(pages.cat.categories)
+    ['http://127.0.0.1:8765/catalog.html', 'http://127.0.0.1:8765/checkout.html', 'http://127.0.0.1:8765/index.html']
+    """
+    require(events, [column], what="page_key")
+    urls = events[column]
+    if not isinstance(urls.dtype, pd.CategoricalDtype):
+        urls = urls.astype("category")
+    cats = urls.cat.categories.astype(str)
+    strip = cats.str.replace(r"#.*$", "", regex=True)
+    if not keep_query:
+        strip = strip.str.replace(r"\?.*$", "", regex=True)
+    mapped = pd.Categorical(strip)
+    codes = urls.cat.codes.to_numpy()
+    new_codes = np.where(codes >= 0, mapped.codes[np.clip(codes, 0, None)] if len(mapped) else -1, -1)
+    out = pd.Categorical.from_codes(new_codes, categories=categories(mapped.categories))
+    return pd.Series(out, index=events.index, name="page")
