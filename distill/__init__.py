@@ -16,7 +16,7 @@ Examples
 ...
 """
 
-from distill import datasets, export, frame, plugins
+from distill import datasets, export, frame, plugins, query
 from distill._version import __version__
 from distill.accessor import DistillAccessor
 from distill.errors import (
@@ -30,6 +30,7 @@ from distill.errors import (
 from distill.export import from_dict, from_json, to_dict, to_json
 from distill.frame import sort_events, validate
 from distill.overview import Summary, summary
+from distill.query import Q, Query, QueryError
 from distill.report import ReadReport, report_of
 from distill.schema import Role, Schema, get_schema, register_schema, schema_names
 from distill.sources import from_frame, merge, read
@@ -49,6 +50,10 @@ __all__ = [
     "schema_names",
     "ReadReport",
     "report_of",
+    # queries
+    "Q",
+    "Query",
+    "QueryError",
     # the frame
     "validate",
     "sort_events",
@@ -64,6 +69,7 @@ __all__ = [
     "export",
     "frame",
     "plugins",
+    "query",
     # errors
     "DistillError",
     "InputError",

@@ -22,7 +22,7 @@ from typing import Any
 
 import pandas as pd
 
-from distill import export, frame, overview, report
+from distill import export, frame, overview, query, report
 
 __all__ = ["DistillAccessor"]
 
@@ -53,6 +53,13 @@ class DistillAccessor:
         return export.to_json(self._df, path, **options)
 
     # -- query (distill.query) --------------------------------------------------------------
+    def query(self, q: Any) -> pd.DataFrame:
+        """Events matching a Query (or its dict/JSON): :func:`distill.query.apply`."""
+        return query.apply(self._df, q)
+
+    def mask(self, q: Any) -> Any:
+        """Boolean array of events matching a Query: :func:`distill.query.mask`."""
+        return query.mask(self._df, q)
 
     # -- filters (distill.filters) ----------------------------------------------------------
 
