@@ -99,7 +99,7 @@ def _norm_value(field: str, value: Any) -> Any:
 class Query:
     """One node of a query tree.
 
-    Build queries with :data:`Q` (``Q.user == "bob"``) rather than directly.
+    Build queries with ``Q`` (``Q.user == "bob"``) rather than directly.
 
     Parameters
     ----------
