@@ -16,6 +16,7 @@ Examples
 from __future__ import annotations
 
 import json
+import os
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
@@ -23,7 +24,7 @@ from typing import Any
 
 import pandas as pd
 
-__all__ = ["sample_path", "load_sample", "driver_summary"]
+__all__ = ["sample_path", "load_sample", "driver_summary", "scale_sample", "write_scaled_ndjson"]
 
 _SAMPLE = "shopdemo-4863.ndjson.gz"
 
@@ -84,3 +85,81 @@ def driver_summary() -> dict[str, Any]:
     """
     text = (resources.files("distill") / "data" / "shopdemo-4863.driver_summary.json").read_text(encoding="utf-8")
     return json.loads(text)
+
+
+def scale_sample(n_events: int, seed: int = 0) -> pd.DataFrame:
+    """A large, realistic event frame replayed from the ShopDemo sample.
+
+    The real sessions are replayed in copies: each copy keeps every event
+    (type, target, path, page, details, position and the gaps between events)
+    and gets new users, sessions and HTTP sessions (``"<original>-<copy>"``) and
+    times shifted by a whole number of milliseconds. Copies start a quarter of
+    the sample's span apart plus a seeded jitter, so about four run at once and
+    their events interleave in time. When ``n_events`` is not a multiple of
+    4,863, the last copy keeps whole sessions (in a seeded order) and cuts at
+    most one short. Built with vectorised takes: 5 million events in a couple
+    of seconds.
+
+    Parameters
+    ----------
+    n_events : int
+        Number of events (0 or more).
+    seed : int
+        Seed of the time jitter and of the sessions kept in the last copy;
+        the same seed gives the same frame.
+
+    Returns
+    -------
+    pandas.DataFrame
+        A canonical event frame sorted by ``(time, event_id)``; ids are
+        ``scale:<line>``, the event's line in :func:`write_scaled_ndjson`'s file,
+        zero-padded to one width; ``source`` is ``scale_sample``.
+
+    Examples
+    --------
+    >>> big = scale_sample(3 * 4863)
+    >>> len(big), big["user"].nunique(), big["session"].nunique()
+    (14589, 24, 63)
+    >>> big["type"].value_counts().equals(3 * load_sample()["type"].value_counts())
+    True
+    """
+    from distill import _scale
+
+    return _scale.frame(n_events, seed)
+
+
+def write_scaled_ndjson(path: str | os.PathLike[str], n_events: int, seed: int = 0) -> Path:
+    """Write the events of :func:`scale_sample` as UserALE NDJSON, one log per line.
+
+    Each line is the original ShopDemo log with the new ``userId``,
+    ``sessionId``, ``httpSessionId`` and shifted ``clientTime`` /
+    ``startTime`` / ``endTime``; everything else (details, path, location,
+    attributes, style, microTime, ...) is as UserALE sent it. Lines come copy by
+    copy in the original file's (out of time) order, so reading the file with
+    :func:`distill.read` gives the events of ``scale_sample(n_events, seed)``.
+
+    Parameters
+    ----------
+    path : path
+        File to write (overwritten).
+    n_events : int
+        Number of lines.
+    seed : int
+        As in :func:`scale_sample`.
+
+    Returns
+    -------
+    pathlib.Path
+        ``path``.
+
+    Examples
+    --------
+    >>> import tempfile, distill
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     events = distill.read(write_scaled_ndjson(Path(tmp) / "big.ndjson", 10_000))
+    >>> len(events), events["session"].nunique()  # 2 copies of 21 sessions, then 2 sessions of a third
+    (10000, 44)
+    """
+    from distill import _scale
+
+    return _scale.write_ndjson(path, n_events, seed)
