@@ -18,6 +18,7 @@ __all__ = [
     "SchemaError",
     "FrameError",
     "MissingDependencyError",
+    "SourceError",
     "DistillDataWarning",
 ]
 
@@ -77,6 +78,39 @@ class MissingDependencyError(DistillError, ImportError):
         self.package = package
         self.extra = extra
         super().__init__(f"{feature} needs {package!r}, which is not installed: pip install 'distill[{extra}]'")
+
+
+class SourceError(DistillError):
+    """A data source (an Elasticsearch or OpenSearch server) could not give a complete answer.
+
+    Raised instead of returning a partial result: the server is unreachable,
+    refused the credentials or the TLS certificate, lacks the index or a field
+    the schema needs, timed out or let a scroll expire mid-read, or some shards
+    failed.
+
+    Parameters
+    ----------
+    reason : str
+        What went wrong, in words, with what to do about it.
+    cause : str
+        A short machine-readable name: ``unreachable``, ``tls``, ``auth``,
+        ``forbidden``, ``index_not_found``, ``missing_field``, ``timeout``,
+        ``expired``, ``shard_failure``, ``incomplete``, ``not_supported``, ``server``.
+    source : str, optional
+        The server and index concerned.
+
+    Examples
+    --------
+    >>> err = SourceError("no such index", cause="index_not_found", source="https://es:9200/userale")
+    >>> str(err), err.cause
+    ('https://es:9200/userale: no such index', 'index_not_found')
+    """
+
+    def __init__(self, reason: str, *, cause: str = "server", source: str | None = None):
+        self.reason = reason
+        self.cause = cause
+        self.source = source
+        super().__init__(f"{source}: {reason}" if source else reason)
 
 
 class DistillDataWarning(UserWarning):
