@@ -310,6 +310,8 @@ http {{
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait()
+        if self.process.stderr:
+            self.process.stderr.close()
 
 
 # -- a forwarding proxy that can misbehave -------------------------------------------------------------
