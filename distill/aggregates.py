@@ -308,7 +308,7 @@ def count(data: Any, *, query: Query | Mapping[str, Any] | str | None = None, sc
         if hasattr(data, "count"):
             return int(data.count(query, schema=schema))
         raise TypeError(f"count needs an event frame or a source, not {type(data).__name__}")
-    return int(len(apply(data, query))) if query is not None else len(data)
+    return len(apply(data, query)) if query is not None else len(data)
 
 
 @dataclass(frozen=True)

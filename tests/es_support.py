@@ -205,6 +205,22 @@ def osmem_node_class() -> type:
     return OsmemNode
 
 
+def make_source(kind: str, url: str, index: str, **kw: Any) -> Any:
+    """A source through the opensearch-py client, or through an elasticsearch client object."""
+    if kind == "opensearch":
+        return _source_class()(url, index=index, library="opensearch", **kw)
+    from elasticsearch import Elasticsearch
+
+    client = Elasticsearch(url, node_class=osmem_node_class(), request_timeout=kw.pop("request_timeout", 30))
+    return _source_class()(client=client, index=index, **kw)
+
+
+def _source_class() -> Any:
+    from distill.sources.elasticsearch import ElasticsearchSource
+
+    return ElasticsearchSource
+
+
 # -- nginx with TLS and basic auth --------------------------------------------------------------------
 def nginx_missing() -> str | None:
     """Why the nginx tests cannot run (None when they can)."""

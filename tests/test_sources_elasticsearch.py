@@ -59,14 +59,7 @@ def fixtures_frame(files: dict[str, Path]) -> pd.DataFrame:
         return distill.read([files[f] for f in FIXTURES])
 
 
-def make_source(kind: str, url: str, index: str, **kw: Any) -> ElasticsearchSource:
-    """A source through the opensearch-py client, or through an elasticsearch client object."""
-    if kind == "opensearch":
-        return ElasticsearchSource(url, index=index, library="opensearch", **kw)
-    from elasticsearch import Elasticsearch
-
-    client = Elasticsearch(url, node_class=es.osmem_node_class(), request_timeout=kw.pop("request_timeout", 30))
-    return ElasticsearchSource(client=client, index=index, **kw)
+make_source = es.make_source
 
 
 @pytest.fixture(params=CLIENTS)

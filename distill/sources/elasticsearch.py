@@ -54,7 +54,6 @@ from __future__ import annotations
 import base64
 import collections
 import contextlib
-import time as _time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
