@@ -16,7 +16,7 @@ Examples
 ...
 """
 
-from distill import datasets, export, frame, plugins, query
+from distill import aggregates, datasets, export, frame, plugins, query
 from distill._version import __version__
 from distill.accessor import DistillAccessor
 from distill.errors import (
@@ -26,6 +26,7 @@ from distill.errors import (
     InputError,
     MissingDependencyError,
     SchemaError,
+    SourceError,
 )
 from distill.export import from_dict, from_json, to_dict, to_json
 from distill.frame import sort_events, validate
@@ -34,12 +35,14 @@ from distill.query import Q, Query, QueryError
 from distill.report import ReadReport, report_of
 from distill.schema import Role, Schema, get_schema, register_schema, schema_names
 from distill.sources import from_frame, merge, read
+from distill.sources.elasticsearch import ElasticsearchSource
 from distill.sources.files import original_records
 
 __all__ = [
     "__version__",
     # reading
     "read",
+    "ElasticsearchSource",
     "from_frame",
     "merge",
     "original_records",
@@ -65,6 +68,7 @@ __all__ = [
     "from_dict",
     "from_json",
     # modules
+    "aggregates",
     "datasets",
     "export",
     "frame",
@@ -76,6 +80,7 @@ __all__ = [
     "SchemaError",
     "FrameError",
     "MissingDependencyError",
+    "SourceError",
     "DistillDataWarning",
     "DistillAccessor",
 ]

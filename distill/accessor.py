@@ -22,7 +22,7 @@ from typing import Any
 
 import pandas as pd
 
-from distill import export, frame, overview, query, report
+from distill import aggregates, export, frame, overview, query, report
 
 __all__ = ["DistillAccessor"]
 
@@ -70,6 +70,19 @@ class DistillAccessor:
     # -- features (distill.features) --------------------------------------------------------
 
     # -- graphs and models (distill.graphs) -------------------------------------------------
+
+    # -- aggregates (distill.aggregates) ----------------------------------------------------
+    def count_by(self, by: Any = "type", **options: Any) -> pd.DataFrame:
+        """Event counts by roles and time buckets: :func:`distill.aggregates.count_by`."""
+        return aggregates.count_by(self._df, by, **options)
+
+    def distinct(self, field: str, **options: Any) -> list[Any]:
+        """Distinct values of a role: :func:`distill.aggregates.distinct`."""
+        return aggregates.distinct(self._df, field, **options)
+
+    def time_range(self, **options: Any) -> aggregates.TimeRange:
+        """First and last event time and the number of events: :func:`distill.aggregates.time_range`."""
+        return aggregates.time_range(self._df, **options)
 
     # -- plugins ---------------------------------------------------------------------------
     def __getattr__(self, name: str) -> Any:
