@@ -4,8 +4,7 @@ Each function takes either an event frame or a source that can compute the
 answer itself (an :class:`~distill.sources.elasticsearch.ElasticsearchSource`):
 then the server does the counting with aggregations (``composite`` terms with
 paging, ``date_histogram``, ``min``/``max``) and no event is downloaded,
-except the few the server cannot judge exactly (see
-:mod:`distill.sources._esdsl`), which are read and counted here. Both ways
+except the few the server cannot judge exactly, which are read and counted here. Both ways
 give equal results, so code written against a frame runs unchanged against
 an index of a billion events.
 
