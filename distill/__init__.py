@@ -16,7 +16,7 @@ Examples
 ...
 """
 
-from distill import aggregates, datasets, export, frame, plugins, query
+from distill import aggregates, datasets, export, features, frame, graphs, paths, plugins, query
 from distill._version import __version__
 from distill.accessor import DistillAccessor
 from distill.errors import (
@@ -71,7 +71,10 @@ __all__ = [
     "aggregates",
     "datasets",
     "export",
+    "features",
     "frame",
+    "graphs",
+    "paths",
     "plugins",
     "query",
     # errors

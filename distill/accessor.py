@@ -22,7 +22,7 @@ from typing import Any
 
 import pandas as pd
 
-from distill import aggregates, export, frame, overview, query, report
+from distill import aggregates, export, features, frame, graphs, overview, paths, query, report
 
 __all__ = ["DistillAccessor"]
 
@@ -68,8 +68,67 @@ class DistillAccessor:
     # -- intervals and segments (distill.intervals) -----------------------------------------
 
     # -- features (distill.features) --------------------------------------------------------
+    def node_key(self, by: Any = "target", **options: Any) -> pd.Series:
+        """What a node of a path is, per event: :func:`distill.features.node_key`."""
+        return features.node_key(self._df, by, **options)
+
+    def rollup(self, depth: int, **options: Any) -> pd.Series:
+        """DOM roll-up to the ancestor at a depth: :func:`distill.features.rollup`."""
+        return features.rollup(self._df, depth, **options)
+
+    def counts(self, every: Any = "1min", **options: Any) -> pd.DataFrame:
+        """Events per user per time bin: :func:`distill.features.counts`."""
+        return features.counts(self._df, every, **options)
+
+    def within_users(self, **options: Any) -> pd.DataFrame:
+        """Per-user statistics over time bins: :func:`distill.features.within_users`."""
+        return features.within_users(self._df, **options)
+
+    def between_users(self, **options: Any) -> pd.DataFrame:
+        """Statistics across users: :func:`distill.features.between_users`."""
+        return features.between_users(self._df, **options)
+
+    def interaction_probability(self, by: Any = "target", **options: Any) -> pd.DataFrame:
+        """Each user's probability of each node: :func:`distill.features.interaction_probability`."""
+        return features.interaction_probability(self._df, by, **options)
+
+    def session_features(self, **options: Any) -> pd.DataFrame:
+        """Per-session features: :func:`distill.features.session_features`."""
+        return features.session_features(self._df, **options)
 
     # -- graphs and models (distill.graphs) -------------------------------------------------
+    def click_graph(self, by: Any = "target", **options: Any) -> Any:
+        """Click-path graph (networkx.DiGraph): :func:`distill.graphs.click_graph`."""
+        return graphs.click_graph(self._df, by, **options)
+
+    def transition_matrix(self, **options: Any) -> pd.DataFrame:
+        """Transition matrix of the click graph: :func:`distill.graphs.transition_matrix`."""
+        return graphs.transition_matrix(self._df, **options)
+
+    def graph_metrics(self, **options: Any) -> pd.DataFrame:
+        """Per-node metrics of the click graph: :func:`distill.graphs.graph_metrics`."""
+        return graphs.graph_metrics(self._df, **options)
+
+    def graph_features(self, per: str = "session", by: Any = "target", **options: Any) -> pd.DataFrame:
+        """Graph statistics per session or user: :func:`distill.graphs.graph_features`."""
+        return graphs.graph_features(self._df, per, by, **options)
+
+    # -- paths (distill.paths) --------------------------------------------------------------
+    def funnel(self, steps: Any, **options: Any) -> paths.Funnel:
+        """Ordered steps through sessions: :func:`distill.paths.funnel`."""
+        return paths.funnel(self._df, steps, **options)
+
+    def top_paths(self, n: int | None = 10, length: int = 3, **options: Any) -> pd.DataFrame:
+        """Most frequent paths: :func:`distill.paths.top_paths`."""
+        return paths.top_paths(self._df, n, length, **options)
+
+    def before_after(self, node: Any, **options: Any) -> pd.DataFrame:
+        """What comes before and after an event kind: :func:`distill.paths.before_after`."""
+        return paths.before_after(self._df, node, **options)
+
+    def flows(self, start: Any = None, depth: int = 4, top: int | None = 10, **options: Any) -> pd.DataFrame:
+        """Sankey links of the top paths from a start: :func:`distill.paths.flows`."""
+        return paths.flows(self._df, start, depth, top, **options)
 
     # -- aggregates (distill.aggregates) ----------------------------------------------------
     def count_by(self, by: Any = "type", **options: Any) -> pd.DataFrame:
