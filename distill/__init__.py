@@ -16,7 +16,7 @@ Examples
 ...
 """
 
-from distill import aggregates, datasets, export, features, frame, graphs, paths, plugins, query
+from distill import aggregates, datasets, export, features, frame, graphs, paths, plugins, query, segments, sessions
 from distill._version import __version__
 from distill.accessor import DistillAccessor
 from distill.errors import (
@@ -34,6 +34,7 @@ from distill.overview import Summary, summary
 from distill.query import Q, Query, QueryError
 from distill.report import ReadReport, report_of
 from distill.schema import Role, Schema, get_schema, register_schema, schema_names
+from distill.sessions import session_table, sessionize
 from distill.sources import from_frame, merge, read
 from distill.sources.elasticsearch import ElasticsearchSource
 from distill.sources.files import original_records
@@ -57,6 +58,9 @@ __all__ = [
     "Q",
     "Query",
     "QueryError",
+    # sessions
+    "sessionize",
+    "session_table",
     # the frame
     "validate",
     "sort_events",
@@ -77,6 +81,8 @@ __all__ = [
     "paths",
     "plugins",
     "query",
+    "segments",
+    "sessions",
     # errors
     "DistillError",
     "InputError",

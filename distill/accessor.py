@@ -22,7 +22,7 @@ from typing import Any
 
 import pandas as pd
 
-from distill import aggregates, export, features, frame, graphs, overview, paths, query, report
+from distill import aggregates, export, features, frame, graphs, overview, paths, query, report, segments, sessions
 
 __all__ = ["DistillAccessor"]
 
@@ -64,8 +64,44 @@ class DistillAccessor:
     # -- filters (distill.filters) ----------------------------------------------------------
 
     # -- sessions (distill.sessions) --------------------------------------------------------
+    def sessionize(self, by: Any = "logged", **options: Any) -> pd.DataFrame:
+        """Events with computed session ids: :func:`distill.sessions.sessionize`."""
+        return sessions.sessionize(self._df, by, **options)
+
+    def session_table(self, **options: Any) -> pd.DataFrame:
+        """One row per session: :func:`distill.sessions.session_table`."""
+        return sessions.session_table(self._df, **options)
+
+    def session_events(self, session_id: Any, **options: Any) -> pd.DataFrame:
+        """One session's events: :func:`distill.sessions.session_events`."""
+        return sessions.session_events(self._df, session_id, **options)
+
+    def tabs(self, **options: Any) -> pd.DataFrame:
+        """Events attributed to browser tabs: :func:`distill.sessions.tabs`."""
+        return sessions.tabs(self._df, **options)
 
     # -- intervals and segments (distill.intervals) -----------------------------------------
+
+    # -- segments (distill.segments) --------------------------------------------------------
+    def windows(self, every: Any = "1min", **options: Any) -> pd.DataFrame:
+        """Fixed time windows covering the events: :func:`distill.segments.windows`."""
+        return segments.windows(self._df, every, **options)
+
+    def around(self, where: Any, before: Any = "5s", after: Any = "5s", **options: Any) -> pd.DataFrame:
+        """Windows around matching events: :func:`distill.segments.around`."""
+        return segments.around(self._df, where, before, after, **options)
+
+    def idle(self, gap: Any = "5min", **options: Any) -> pd.DataFrame:
+        """Dead space between events, as segments: :func:`distill.segments.idle`."""
+        return segments.idle(self._df, gap, **options)
+
+    def events_in(self, segs: pd.DataFrame, **options: Any) -> pd.DataFrame:
+        """The events inside segments: :func:`distill.segments.events_in`."""
+        return segments.events_in(self._df, segs, **options)
+
+    def label_events(self, segs: pd.DataFrame, **options: Any) -> pd.DataFrame:
+        """Every event with its segment: :func:`distill.segments.label_events`."""
+        return segments.label_events(self._df, segs, **options)
 
     # -- features (distill.features) --------------------------------------------------------
     def node_key(self, by: Any = "target", **options: Any) -> pd.Series:
