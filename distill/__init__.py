@@ -16,7 +16,22 @@ Examples
 ...
 """
 
-from distill import aggregates, datasets, export, features, frame, graphs, paths, plugins, query, segments, sessions
+from distill import (
+    aggregates,
+    datasets,
+    export,
+    features,
+    filters,
+    frame,
+    graphs,
+    intervals,
+    paths,
+    plugins,
+    query,
+    redact,
+    segments,
+    sessions,
+)
 from distill._version import __version__
 from distill.accessor import DistillAccessor
 from distill.errors import (
@@ -76,11 +91,14 @@ __all__ = [
     "datasets",
     "export",
     "features",
+    "filters",
     "frame",
     "graphs",
+    "intervals",
     "paths",
     "plugins",
     "query",
+    "redact",
     "segments",
     "sessions",
     # errors

@@ -22,7 +22,21 @@ from typing import Any
 
 import pandas as pd
 
-from distill import aggregates, export, features, frame, graphs, overview, paths, query, report, segments, sessions
+from distill import (
+    aggregates,
+    export,
+    features,
+    filters,
+    frame,
+    graphs,
+    intervals,
+    overview,
+    paths,
+    query,
+    report,
+    segments,
+    sessions,
+)
 
 __all__ = ["DistillAccessor"]
 
@@ -62,6 +76,53 @@ class DistillAccessor:
         return query.mask(self._df, q)
 
     # -- filters (distill.filters) ----------------------------------------------------------
+    def drop_types(self, types: Any) -> pd.DataFrame:
+        """Drop events of some types: :func:`distill.filters.drop_types`."""
+        return filters.drop_types(self._df, types)
+
+    def keep_types(self, types: Any) -> pd.DataFrame:
+        """Keep only events of some types: :func:`distill.filters.keep_types`."""
+        return filters.keep_types(self._df, types)
+
+    def drop(self, where: Any) -> pd.DataFrame:
+        """Drop events matching a mask, callable or query: :func:`distill.filters.drop`."""
+        return filters.drop(self._df, where)
+
+    def keep(self, where: Any) -> pd.DataFrame:
+        """Keep events matching a mask, callable or query: :func:`distill.filters.keep`."""
+        return filters.keep(self._df, where)
+
+    def drop_noise(self, **options: Any) -> pd.DataFrame:
+        """Collapse noisy bursts and window copies: :func:`distill.filters.drop_noise`."""
+        return filters.drop_noise(self._df, **options)
+
+    def near(self, anchor: Any, within: Any = "5s", **options: Any) -> pd.DataFrame:
+        """Events within some time of anchor events: :func:`distill.filters.near`."""
+        return filters.near(self._df, anchor, within, **options)
+
+    def drop_dangling(self, pairs: Any = filters.DANGLING_PAIRS, **options: Any) -> pd.DataFrame:
+        """Drop starts without stops and stops without starts: :func:`distill.filters.drop_dangling`."""
+        return filters.drop_dangling(self._df, pairs, **options)
+
+    def dedupe(self, **options: Any) -> pd.DataFrame:
+        """Collapse duplicate events: :func:`distill.filters.dedupe`."""
+        return filters.dedupe(self._df, **options)
+
+    def resample(self, every: Any = "1min", n: int = 1, **options: Any) -> pd.DataFrame:
+        """Keep n random events per time bin: :func:`distill.filters.resample`."""
+        return filters.resample(self._df, every, n, **options)
+
+    def relabel(self, rules: Any, **options: Any) -> pd.DataFrame:
+        """Name values by rules: :func:`distill.filters.relabel`."""
+        return filters.relabel(self._df, rules, **options)
+
+    def redact(self, **options: Any) -> pd.DataFrame:
+        """Mask or drop what users typed: :func:`distill.redact.redact`."""
+        return filters.redact(self._df, **options)
+
+    def filter_history(self) -> list[dict[str, Any]]:
+        """The filter steps applied to this frame: :func:`distill.filters.history`."""
+        return filters.history(self._df)
 
     # -- sessions (distill.sessions) --------------------------------------------------------
     def sessionize(self, by: Any = "logged", **options: Any) -> pd.DataFrame:
@@ -81,6 +142,21 @@ class DistillAccessor:
         return sessions.tabs(self._df, **options)
 
     # -- intervals and segments (distill.intervals) -----------------------------------------
+    def pairs(self, start: Any = "focus", stop: Any = "blur", **options: Any) -> pd.DataFrame:
+        """Intervals from start/stop pairs: :func:`distill.intervals.pairs`."""
+        return intervals.pairs(self._df, start, stop, **options)
+
+    def sandwiches(self, start: Any = "focus", stop: Any = "blur", **options: Any) -> pd.DataFrame:
+        """Events between a start and its stop: :func:`distill.intervals.sandwiches`."""
+        return intervals.sandwiches(self._df, start, stop, **options)
+
+    def logged_intervals(self, **options: Any) -> pd.DataFrame:
+        """UserALE interval logs, corrected: :func:`distill.intervals.logged_intervals`."""
+        return intervals.logged_intervals(self._df, **options)
+
+    def dwell(self, **options: Any) -> pd.DataFrame:
+        """Dwell time per target from interval logs: :func:`distill.intervals.dwell`."""
+        return intervals.dwell(self._df, **options)
 
     # -- segments (distill.segments) --------------------------------------------------------
     def windows(self, every: Any = "1min", **options: Any) -> pd.DataFrame:
