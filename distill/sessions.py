@@ -273,7 +273,7 @@ def sessionize(
         computed id (categorical, sorted categories) and ``logged_session``
         added after it (unless already present). Every event has a session:
         missing users, logged sessions and tabs get the placeholders
-        :data:`NO_USER`, :data:`NO_SESSION` and :data:`NO_TAB` in their ids.
+        :data:`~distill.sessions.NO_USER`, :data:`~distill.sessions.NO_SESSION` and :data:`~distill.sessions.NO_TAB` in their ids.
 
     Raises
     ------
@@ -434,7 +434,7 @@ def session_table(
           events up to / longer than ``idle`` (``active_time + idle_time ==
           duration``); ``idle_share`` = idle / duration (0 for a zero
           duration);
-        - ``actions``: raw events whose type is in :data:`ACTION_TYPES`
+        - ``actions``: raw events whose type is in :data:`~distill.sessions.ACTION_TYPES`
           (interval and custom logs repeat raw ones and are not counted);
         - ``bounce``: ``pages <= 1 and actions <= bounce_actions``;
         - ``entry_page``, ``exit_page``: page of the first and last event that
