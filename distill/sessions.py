@@ -273,7 +273,8 @@ def sessionize(
         computed id (categorical, sorted categories) and ``logged_session``
         added after it (unless already present). Every event has a session:
         missing users, logged sessions and tabs get the placeholders
-        :data:`~distill.sessions.NO_USER`, :data:`~distill.sessions.NO_SESSION` and :data:`~distill.sessions.NO_TAB` in their ids.
+        :data:`~distill.sessions.NO_USER`, :data:`~distill.sessions.NO_SESSION`
+        and :data:`~distill.sessions.NO_TAB` in their ids.
 
     Raises
     ------
