@@ -69,7 +69,7 @@ def where_mask(events: pd.DataFrame, where: Any, *, name: str = "where") -> np.n
     if where is None:
         raise TypeError(f"{name} is required: give a type name, a boolean mask, a callable or a query")
     if isinstance(where, str) or (
-        isinstance(where, (list, tuple, set, frozenset)) and all(isinstance(w, str) for w in where) and where
+        isinstance(where, (list, tuple, set, frozenset)) and all(isinstance(w, str) for w in where)
     ):
         types = [where] if isinstance(where, str) else list(where)
         require(events, ["type"], what=name)

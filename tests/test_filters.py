@@ -131,6 +131,8 @@ def test_drop_and_keep_where(sample):
         filters.drop(sample, np.zeros(5, dtype=bool))
     with pytest.raises(TypeError, match="required"):
         filters.drop(sample, None)
+    # an empty list of types matches nothing
+    assert len(filters.drop(sample, [])) == len(sample) and len(filters.keep(sample, [])) == 0
 
 
 # -- noise ----------------------------------------------------------------------------------------
