@@ -221,6 +221,15 @@ def test_from_frame_with_a_schema():
     assert raw["ts"].tolist() == [3, 1, 2]  # input unchanged
 
 
+def test_from_frame_keeps_each_details_object_as_it_is():
+    raw = pd.DataFrame({"ts": [1, 2], "kind": ["focus", "change"], "details": [{"window": True}, {"value": "x"}]})
+    events = distill.from_frame(
+        raw,
+        {"name": "d", "roles": {"time": {"fields": ["ts"], "parser": "epoch_s"}, "type": "kind", "details": "details"}},
+    )
+    assert [json.loads(d) for d in events["details"]] == [{"window": True}, {"value": "x"}]
+
+
 def test_original_records_are_reachable(sample_ndjson):
     events = distill.read(sample_ndjson)
     row = events.iloc[100]

@@ -681,6 +681,9 @@ def from_frame(
         if pd.api.types.is_datetime64_any_dtype(col.dtype):
             table[name] = _arrow_columns(pa.table({name: pa.array(col)}), fields, schema)[name]
             continue
+        if col.dtype == object:  # Python objects as they are (arrow would merge dict keys into structs)
+            table[name] = col.tolist()
+            continue
         try:
             table[name] = pa.array(col, from_pandas=True).to_pylist()
         except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError):
