@@ -261,10 +261,7 @@ class DistillAccessor:
             raise AttributeError(name)
         from distill import plugins
 
-        func = plugins.functions().get(name)
-        if func is None:
-            raise AttributeError(f"df.distill has no method {name!r} (and no plugin provides one)")
-        return lambda *args, **kwargs: func(self._df, *args, **kwargs)
+        return plugins.bind(name, self._df)
 
     def __dir__(self) -> list[str]:
         from distill import plugins
