@@ -157,8 +157,21 @@ def _type_target_codes(events: pd.DataFrame, column: str | None) -> tuple[np.nda
     t_codes, t_labels = _codes_of(events["type"], what="node_key")
     g_codes, g_labels = _codes_of(events[target_col], what="node_key")
     width = len(g_labels) + 1
-    combined = np.where(t_codes >= 0, t_codes.astype(np.int64) * width + (g_codes.astype(np.int64) + 1), -1)
-    codes, uniques = pd.factorize(combined)
+    size = len(t_labels) * width
+    dt = np.int32 if size < np.iinfo(np.int32).max else np.int64
+    combined = t_codes.astype(dt) * dt(width)
+    combined += g_codes
+    combined += 1
+    has_type = t_codes >= 0
+    if size <= (1 << 24):  # dense: which (type, target) pairs occur, by counting
+        seen = np.bincount(combined[has_type], minlength=size) > 0 if len(combined) else np.zeros(size, bool)
+        uniques = np.flatnonzero(seen)
+        table = np.full(size + 1, -1, dtype=np.int64)
+        table[uniques] = np.arange(len(uniques))
+        codes = table[np.where(has_type, combined, size)]
+    else:
+        fact, uniq = pd.factorize(np.where(has_type, combined, -1))
+        codes, uniques = np.asarray(fact), np.asarray(uniq)
     t_str = [str(v) for v in t_labels]
     g_str = [str(v) for v in g_labels]
     labels: list[str | None] = []
