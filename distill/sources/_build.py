@@ -9,7 +9,9 @@ rejected; an optional field that cannot be parsed is emptied and reported.
 from __future__ import annotations
 
 import contextlib
+import operator
 from collections.abc import Sequence
+from itertools import repeat
 from typing import Any
 
 import msgspec
@@ -28,7 +30,6 @@ __all__ = ["build_block", "concat_blocks", "finish"]
 
 _I64_MIN = np.iinfo(np.int64).min
 _NS = {"epoch_s": 1_000_000_000, "epoch_ms": 1_000_000, "epoch_us": 1_000, "epoch_ns": 1}
-_WS = (b" ", b"\n", b"\t", b"\r")
 
 
 class _Outcome:
@@ -67,12 +68,33 @@ def _coalesce(cols: Columns, fields: Sequence[str]) -> list[Any]:
     out = list(first)
     for name in fields[1:]:
         other = cols.values[name]
+        if _count_none(other) == len(other) or _count_none(out) == 0:
+            continue  # nothing to take from `other` (the usual case: one of the names is used)
         out = [a if a is not None else b for a, b in zip(out, other)]
     return out
 
 
+def _count_none(values: list[Any]) -> int:
+    """How many entries are None.
+
+    ``list.count`` tests identity first and runs in C; values are plain decoded
+    JSON, but should one compare oddly (``pd.NA == None`` raises), count by
+    identity alone.
+    """
+    try:
+        return values.count(None)
+    except TypeError:
+        return sum(map(operator.is_, values, repeat(None)))
+
+
 def _missing(values: list[Any]) -> np.ndarray:
-    return np.fromiter((v is None for v in values), dtype=bool, count=len(values))
+    n = len(values)
+    nones = _count_none(values)
+    if nones == 0:  # most roles are either always present or always absent in a block
+        return np.zeros(n, dtype=bool)
+    if nones == n:
+        return np.ones(n, dtype=bool)
+    return np.fromiter(map(operator.is_, values, repeat(None)), dtype=bool, count=n)
 
 
 def _to_float(values: list[Any]) -> np.ndarray:
@@ -185,25 +207,51 @@ def _parse_time(values: list[Any], role: Role, fraction: list[Any] | None) -> tu
 
 
 def _categorical(values: list[Any]) -> pd.Categorical:
-    codes, uniques = pd.factorize(np.array(values, dtype=object), sort=True)
-    return pd.Categorical.from_codes(codes, categories=categories(uniques))
+    """Values (str or None) to a categorical with sorted categories.
+
+    Arrow converts and hashes the strings in C++ (about four times faster than
+    factorising a numpy object array); only the few distinct labels are sorted.
+    UTF-8 byte order equals Python's code point order, so the categories come
+    out in the same order either way. Anything Arrow cannot take as text
+    (values that are not strings) goes the pandas way.
+    """
+    if _count_none(values) == len(values):
+        return pd.Categorical.from_codes(np.full(len(values), -1, dtype=np.int8), categories=categories([]))
+    try:
+        encoded = pa.array(values, type=pa.large_string()).dictionary_encode()
+    except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError, UnicodeError):
+        codes, uniques = pd.factorize(np.array(values, dtype=object), sort=True)
+        return pd.Categorical.from_codes(codes, categories=categories(uniques))
+    labels = encoded.dictionary
+    order = pc.array_sort_indices(labels).to_numpy()
+    rank = np.empty(len(order) + 1, dtype=np.int64)  # the last slot is for missing values
+    rank[order] = np.arange(len(order))
+    rank[-1] = -1
+    codes = rank[encoded.indices.fill_null(len(order)).to_numpy()]
+    return pd.Categorical.from_codes(codes, categories=categories(labels.take(pa.array(order)).to_pylist()))
 
 
 def _json_text(values: list[Any]) -> pd.arrays.ArrowStringArray:
-    out: list[bytes | None] = []
-    append = out.append
-    for raw in values:
-        if raw is None:
-            append(None)
-            continue
-        data = bytes(raw)
-        if data == b"null":
-            append(None)
-        elif any(w in data for w in _WS):  # normalise layout so every source gives the same text
-            append(msgspec.json.encode(msgspec.json.decode(data)))
-        else:
-            append(data)
+    if _count_none(values):
+        out: list[bytes | None] = [None if raw is None else bytes(raw) for raw in values]
+    else:
+        out = list(map(bytes, values))
     arr = pa.array(out, type=pa.large_binary())
+    # JSON null is a missing value; text with layout whitespace is re-encoded, so
+    # that every source gives the same text (found with vectorised scans, then
+    # redone one by one: only those few)
+    null = pc.equal(arr, pa.scalar(b"null", pa.large_binary())).fill_null(False)
+    spaced = pc.match_substring_regex(arr, "[ \n\t\r]").fill_null(False)
+    if pc.any(null).as_py() or pc.any(spaced).as_py():
+        null_rows = np.flatnonzero(null.to_numpy(zero_copy_only=False))
+        spaced_rows = np.flatnonzero(spaced.to_numpy(zero_copy_only=False))
+        for i in null_rows.tolist():
+            out[i] = None
+        for i in spaced_rows.tolist():
+            data = out[i]
+            if data is not None:
+                out[i] = msgspec.json.encode(msgspec.json.decode(data))
+        arr = pa.array(out, type=pa.large_binary())
     try:
         text = arr.cast(pa.large_string())
     except pa.ArrowInvalid:  # a raw value with bytes that are not UTF-8
@@ -224,10 +272,10 @@ def _utc(ns: np.ndarray) -> Any:
 
 
 def _intern_paths(values: list[Any]) -> np.ndarray:
-    seen: dict[tuple[str, ...], tuple[str, ...]] = {}
-    setdefault = seen.setdefault
+    """One shared tuple object per distinct path (None stays None)."""
+    seen: dict[Any, Any] = {}
     out = np.empty(len(values), dtype=object)
-    out[:] = [None if p is None else setdefault(p, p) for p in values]
+    out[:] = list(map(seen.setdefault, values, values))
     return out
 
 
@@ -294,10 +342,14 @@ def build_block(
         missing = _missing(values)
         if missing.any():
             absent = np.flatnonzero(missing).tolist()
-            probs: list[str | None] = [
-                next((field_problems[f][i] for f in role.fields if i in field_problems.get(f, {})), None)
-                for i in absent
-            ]
+            probs: list[str | None]
+            if any(f in field_problems for f in role.fields):
+                probs = [
+                    next((field_problems[f][i] for f in role.fields if i in field_problems.get(f, {})), None)
+                    for i in absent
+                ]
+            else:
+                probs = [None] * len(absent)
             with_problem = [(i, p) for i, p in zip(absent, probs) if p is not None]
             if with_problem:
                 out.fail([i for i, _ in with_problem], [str(p) for _, p in with_problem], role)
@@ -340,6 +392,7 @@ def build_block(
     issues.extend(i for i in out.field_issues if (i.record if by_record else i.line) not in rejected_pos)
 
     frame: dict[str, Any] = {}
+    all_kept = bool(keep.all())
     sep = "#" if by_record else ":"
     generated = pc.binary_join_element_wise(
         pa.scalar(source + sep, pa.large_string()),
@@ -355,16 +408,21 @@ def build_block(
         if name == "event_id":
             continue
         if name == "source":
-            frame["source"] = np.full(int(keep.sum()), source, dtype=object)
+            kept = int(keep.sum())
+            frame["source"] = (
+                pd.Categorical.from_codes(np.zeros(kept, dtype=np.int8), categories=categories([source]))
+                if kept
+                else np.full(0, source, dtype=object)
+            )
             continue
         if name not in data:
             frame[name] = None
             continue
         col = data[name]
         if isinstance(col, (np.ndarray, pd.api.extensions.ExtensionArray, pd.Categorical)):
-            frame[name] = col[keep]
+            frame[name] = col if all_kept else col[keep]
         else:
-            frame[name] = [v for v, k in zip(col, keep) if k]
+            frame[name] = col if all_kept else [v for v, k in zip(col, keep) if k]
     return _typed_frame(frame, schema), issues
 
 
@@ -414,6 +472,36 @@ def concat_blocks(frames: Sequence[pd.DataFrame]) -> pd.DataFrame:
     return pd.DataFrame(cols)
 
 
+def _sort_order(time_ns: np.ndarray, event_id: pd.Series) -> np.ndarray:
+    """:func:`distill.frame.sort_order` for Arrow-backed ids, without making Python strings.
+
+    The same order: a stable sort by time, then rows whose times tie are put in
+    id order within their slots. Here the tied ids are taken out of the Arrow
+    array and sorted (with their times) by Arrow, a stable sort in UTF-8 byte
+    order, which is Python's string order. UserALE ties are common (interval
+    logs start at a raw log's time; focus and blur are logged twice), so this
+    matters: a third of a large file's rows can tie.
+    """
+    if not isinstance(event_id.dtype, pd.StringDtype) or event_id.isna().any():
+        return sort_order(time_ns, event_id.to_numpy(dtype=object))
+    order = np.argsort(time_ns, kind="stable")
+    st = time_ns[order]
+    tie = np.zeros(len(st), dtype=bool)
+    if len(st) > 1:
+        same = st[1:] == st[:-1]
+        tie[1:] |= same
+        tie[:-1] |= same
+    if tie.any():
+        idx = np.flatnonzero(tie)
+        rows = order[idx]
+        ids = pa.chunked_array(pa.array(event_id.array)).take(pa.array(rows))
+        within = pc.sort_indices(
+            pa.table({"t": pa.array(st[idx]), "id": ids}), sort_keys=[("t", "ascending"), ("id", "ascending")]
+        )
+        order[idx] = rows[within.to_numpy()]
+    return order
+
+
 def finish(frame: pd.DataFrame) -> pd.DataFrame:
     """Sort by (time, event_id), renumber rows, and make category order sorted."""
     for name in frame.columns:
@@ -423,7 +511,7 @@ def finish(frame: pd.DataFrame) -> pd.DataFrame:
             if not cats.is_monotonic_increasing:
                 frame[name] = col.cat.reorder_categories(sorted(cats))
     t = frame["time"].to_numpy(dtype="datetime64[ns]").view(np.int64)
-    order = sort_order(t, frame["event_id"].to_numpy(dtype=object))
+    order = _sort_order(t, frame["event_id"])
     if not np.array_equal(order, np.arange(len(order))):
         frame = frame.take(order)
     frame.index = pd.RangeIndex(len(frame))

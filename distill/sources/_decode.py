@@ -225,7 +225,10 @@ class FieldSet:
             attr = f"f{i}"
             rename[attr] = key
             if isinstance(child, dict):
-                specs.append((attr, self._make_struct(child, f"{name}_{i}") | None, None))
+                # an absent object decodes to an empty struct (its fields None), so that
+                # dotted getters work in C for every record; an explicit null stays None
+                sub = self._make_struct(child, f"{name}_{i}")
+                specs.append((attr, sub | None, msgspec.field(default_factory=sub)))
             elif child == JSON:
                 specs.append((attr, msgspec.Raw, _NULL))
             else:
@@ -250,16 +253,17 @@ class FieldSet:
         """Column lists from decoded structs (the fast path)."""
         out: dict[str, list[Any]] = {}
         for name, attrs in self._getters:
-            if len(attrs) == 1:
-                col = list(map(attrgetter(attrs[0]), records))
-            else:
-                parents = list(map(attrgetter(attrs[0]), records))
-                for a in attrs[1:-1]:
-                    get = attrgetter(a)
-                    parents = [None if p is None else get(p) for p in parents]
-                get = attrgetter(attrs[-1])
-                col = [None if p is None else get(p) for p in parents]
-            out[name] = col
+            try:  # one C-level (dotted) getter: fails only where a parent object was null
+                out[name] = list(map(attrgetter(".".join(attrs)), records))
+                continue
+            except AttributeError:
+                pass
+            parents = list(map(attrgetter(attrs[0]), records))
+            for a in attrs[1:-1]:
+                get = attrgetter(a)
+                parents = [None if p is None else get(p) for p in parents]
+            get = attrgetter(attrs[-1])
+            out[name] = [None if p is None else get(p) for p in parents]
         return out
 
     def values_from_object(self, obj: dict[str, Any]) -> tuple[dict[str, Any], list[tuple[str, str]]]:

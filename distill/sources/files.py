@@ -23,13 +23,19 @@ import glob
 import io
 import json
 import os
+import sys
+import warnings
 import zlib
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import msgspec
+import numpy as np
 import pandas as pd
 
 from distill.errors import InputError
@@ -55,6 +61,8 @@ _SUFFIXES = {
 }
 _BLOCK = 16 * 1024 * 1024
 _BOM = b"\xef\xbb\xbf"
+#: Plain NDJSON files at least this large are decoded by worker processes (see _BlockWork).
+_PARALLEL_BYTES = 64 * 1024 * 1024
 
 Progress = Callable[[int, int, str], None]
 
@@ -451,6 +459,163 @@ def _table_columns(table: Any, fields: FieldSet, schema: Schema) -> Columns:
     return _tabular_columns(_arrow_columns(table, fields, schema), n, fields, list(range(1, n + 1)))
 
 
+# -- NDJSON blocks, here or in worker processes ----------------------------------------
+def _workers_for(path: Path, workers: int | None) -> int:
+    """How many processes should decode this file's blocks (1: this process)."""
+    if workers is not None:
+        return workers
+    if not sys.platform.startswith("linux"):  # fork is the cheap and safe start here only
+        return 1
+    try:
+        with open(path, "rb") as fh:
+            gzipped = fh.read(2) == b"\x1f\x8b"
+        size = path.stat().st_size
+    except OSError:
+        return 1
+    if gzipped or size < _PARALLEL_BYTES:
+        return 1
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        cores = os.cpu_count() or 1
+    return max(1, cores)
+
+
+_CONTEXT: tuple[Schema, FieldSet, str] | None = None
+
+
+def _set_context(schema: Schema, fields: FieldSet, label: str) -> None:
+    global _CONTEXT
+    _CONTEXT = (schema, fields, label)
+
+
+def _block_in_worker(body: bytes, first_line: int) -> tuple[Any, list[Issue], int]:
+    assert _CONTEXT is not None
+    schema, fields, label = _CONTEXT
+    frame, found, count = _decode_block(schema, fields, label, body, first_line)
+    return _pack_paths(frame), found, count
+
+
+def _decode_block(
+    schema: Schema, fields: FieldSet, label: str, body: bytes, first_line: int
+) -> tuple[pd.DataFrame, list[Issue], int]:
+    """Decode and build one NDJSON block: (rows, issues, records read)."""
+    cols = fields.decode_lines(body, first_line)
+    frame, found = _build.build_block(cols, schema, label, by_record=False)
+    return frame, found, len(cols) + len(cols.rejected)
+
+
+def _pack_paths(frame: pd.DataFrame) -> tuple[pd.DataFrame, Any, list[Any]]:
+    """Path tuples as codes and distinct tuples, so that the reader can share them across blocks."""
+    col = frame["path"].to_numpy()
+    # the block's tuples are already shared: one code per distinct object
+    codes, distinct = pd.factorize(np.fromiter(map(id, col), dtype=np.int64, count=len(col)))
+    first = np.zeros(len(distinct), dtype=np.int64)
+    first[codes[::-1]] = np.arange(len(codes) - 1, -1, -1)
+    return frame.assign(path=None), codes.astype(np.int32), col[first].tolist()
+
+
+def _unpack_paths(packed: tuple[pd.DataFrame, Any, list[Any]], seen: dict[Any, Any]) -> pd.DataFrame:
+    frame, codes, uniques = packed
+    shared = np.empty(len(uniques), dtype=object)
+    shared[:] = [seen.setdefault(p, p) for p in uniques]
+    path = np.empty(len(codes), dtype=object)
+    path[:] = shared[codes] if len(codes) else []
+    frame["path"] = path
+    return frame
+
+
+class _BlockWork:
+    """Decode and build a file's NDJSON blocks in order, in worker processes when ``workers > 1``.
+
+    Blocks are read and cut into whole lines here; each is decoded and built
+    into rows (the expensive part, Python objects per record) by a forked
+    worker, which sends back the block's rows; rows, issues and progress are
+    taken in block order, so the result, the report and its order are those of
+    reading here. At most two blocks per worker are in flight, so memory stays
+    bounded. Paths come back as codes plus distinct tuples and are shared
+    across blocks (the frame keeps one tuple object per distinct path, however
+    many blocks and processes read it).
+    """
+
+    def __init__(self, schema: Schema, fields: FieldSet, label: str, workers: int):
+        self.schema, self.fields, self.label, self.workers = schema, fields, label, workers
+        self.pool: ProcessPoolExecutor | None = None
+        if workers > 1:
+            import multiprocessing
+
+            self.pool = ProcessPoolExecutor(
+                max_workers=workers,
+                mp_context=multiprocessing.get_context("fork"),
+                initializer=_set_context,
+                initargs=(schema, fields, label),
+            )
+        self.seen: dict[Any, Any] = {}
+
+    def _submit(self, body: bytes, first_line: int) -> Future[Any]:
+        if self.pool is None:
+            done: Future[Any] = Future()
+            try:
+                frame, found, count = _decode_block(self.schema, self.fields, self.label, body, first_line)
+                done.set_result((_pack_paths(frame), found, count))
+            except Exception as err:  # raised again, in order, when the result is taken
+                done.set_exception(err)
+            return done
+        with warnings.catch_warnings():  # Python 3.12+ warns on any fork of a threaded process
+            warnings.simplefilter("ignore", DeprecationWarning)
+            return self.pool.submit(_block_in_worker, body, first_line)
+
+    def read(
+        self,
+        path: Path,
+        block: int,
+        issues: list[Issue],
+        frames: list[pd.DataFrame],
+        progress: Progress | None,
+        total: int,
+        done: int,
+    ) -> int:
+        """Read ``path``; append rows to ``frames`` and issues to ``issues``; return records read."""
+        count = 0
+        size = 0
+        empty = True
+        file_issues: list[Issue] = []  # met while reading bytes; kept in order with block issues
+        queue: deque[tuple[str, Any, int]] = deque()
+
+        def take(limit: int) -> None:
+            nonlocal count
+            while queue and (len(queue) > limit or queue[0][0] == "issues" or queue[0][1].done()):
+                kind, item, upto = queue.popleft()
+                if kind == "issues":
+                    issues.extend(item)
+                    continue
+                got, found, n = item.result()
+                frames.append(_unpack_paths(got, self.seen))
+                issues.extend(found)
+                count += n
+                if progress:
+                    progress(min(done + upto, total), total, str(path))
+
+        for body, first_line in _ndjson_blocks(_byte_blocks(path, self.label, file_issues, block)):
+            if file_issues:
+                queue.append(("issues", list(file_issues), 0))
+                file_issues.clear()
+            empty = empty and not body.strip()
+            size += len(body)
+            queue.append(("block", self._submit(body, first_line), size))
+            take(2 * self.workers)
+        if file_issues:
+            queue.append(("issues", list(file_issues), 0))
+        take(0)
+        if empty and not any(i.kind == "file" for i in issues):
+            issues.append(Issue("file", "empty file", self.label))
+        return count
+
+    def close(self) -> None:
+        if self.pool is not None:
+            self.pool.shutdown(wait=True, cancel_futures=True)
+
+
 # -- the reader ---------------------------------------------------------------------
 def _detect(path: Path, label: str, fmt: str | None) -> str:
     if fmt:
@@ -484,6 +649,7 @@ def _read_one(
     progress: Progress | None,
     total: int,
     done: int,
+    workers: int | None = None,
 ) -> tuple[list[pd.DataFrame], list[Issue], int]:
     frames: list[pd.DataFrame] = []
     issues: list[Issue] = []
@@ -508,16 +674,16 @@ def _read_one(
         add(_table_columns(table, fields, schema), True)
         return frames, issues, count
     if fmt == "ndjson":
-        size = 0
-        empty = True
-        for body, first_line in _ndjson_blocks(_byte_blocks(item.path, label, issues, block)):
-            empty = empty and not body.strip()
-            size += len(body)
-            add(fields.decode_lines(body, first_line), False)
-            if progress:
-                progress(min(done + size, total), total, str(item.path))
-        if empty and not any(i.kind == "file" for i in issues):
-            issues.append(Issue("file", "empty file", label))
+        work = _BlockWork(schema, fields, label, _workers_for(item.path, workers))
+        try:
+            count = work.read(item.path, block, issues, frames, progress, total, done)
+        except BrokenProcessPool:  # a worker died (out of memory, killed): redo it here
+            frames.clear()
+            del issues[:]
+            work = _BlockWork(schema, fields, label, 1)
+            count = work.read(item.path, block, issues, frames, progress, total, done)
+        finally:
+            work.close()
         return frames, issues, count
     data = _read_all(item.path, label, issues)
     if fmt in ("csv", "tsv"):
@@ -552,6 +718,7 @@ def read_files(
     errors: str = "report",
     progress: Progress | None = None,
     block_size: int = _BLOCK,
+    workers: int | None = None,
 ) -> pd.DataFrame:
     """Read event files into the canonical event frame.
 
@@ -574,6 +741,11 @@ def read_files(
         Called as ``progress(bytes_done, bytes_total, path)`` while reading.
     block_size : int
         Bytes per NDJSON block (memory/speed trade-off).
+    workers : int, optional
+        Processes that decode NDJSON blocks side by side. Default: one per
+        available core, for uncompressed NDJSON files of 64 MB or more on
+        Linux; otherwise this process alone. ``1`` never starts a process.
+        The result is the same either way.
 
     Returns
     -------
@@ -595,6 +767,8 @@ def read_files(
     """
     if errors not in ("report", "raise"):
         raise ValueError(f"errors must be 'report' or 'raise', not {errors!r}")
+    if workers is not None and (isinstance(workers, bool) or not isinstance(workers, int) or workers < 1):
+        raise ValueError(f"workers must be a positive integer, not {workers!r}")
     schema = get_schema(schema)
     fields = FieldSet(schema)
     files = resolve_paths(paths)
@@ -607,7 +781,7 @@ def read_files(
     for item in inputs:
         try:
             fmt = _detect(item.path, item.label, format)
-            got, found, count = _read_one(item, fmt, schema, fields, block_size, progress, total, done)
+            got, found, count = _read_one(item, fmt, schema, fields, block_size, progress, total, done, workers)
         except InputError:
             raise
         except OSError as err:
