@@ -6,7 +6,8 @@
 #   make test       venv + dev extras + system packages (as root), then lint, types, the
 #                   whole test suite (unit, doctests, notebooks, browser, Elasticsearch,
 #                   service) and the docs build with warnings as errors
-#   make bench      benchmarks (not part of `make test`)
+#   make bench      benchmarks (not part of `make test`); BENCH_ARGS="--quick" for a smoke run;
+#                   peers (pm4py, retentioneering, Flagon Distill) in .venv-bench* via make bench-peers
 
 PYTHON ?= python3
 VENV ?= .venv
@@ -16,7 +17,7 @@ STAMP := $(VENV)/.distill-installed
 PYTEST_ARGS ?=
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: demo demo-headless lab test check lint typecheck pytest docs bench wheel system-deps install clean
+.PHONY: demo demo-headless lab test check lint typecheck pytest docs bench bench-peers wheel system-deps install clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -77,11 +78,27 @@ test: lint typecheck pytest docs
 
 check: test
 
-bench: $(STAMP)
+# peers run in their own environments (they pin other pandas/numpy); a failed install only
+# means the benchmark runs without them and says so
+.venv-bench/.installed: benchmarks/requirements-peers.txt
+	$(PYTHON) -m venv .venv-bench
+	.venv-bench/bin/python -m pip install --quiet -r benchmarks/requirements-peers.txt
+	touch $@
+
+.venv-bench-flagon/.installed: benchmarks/requirements-flagon.txt
+	$(PYTHON) -m venv .venv-bench-flagon
+	.venv-bench-flagon/bin/python -m pip install --quiet -r benchmarks/requirements-flagon.txt
+	touch $@
+
+bench-peers:
+	-@$(MAKE) --no-print-directory .venv-bench/.installed .venv-bench-flagon/.installed || \
+	  echo "peer environments could not be installed: make bench measures Distill alone"
+
+bench: $(STAMP) bench-peers
 	$(BIN)/python -m benchmarks $(BENCH_ARGS)
 
 wheel: $(STAMP)
 	$(BIN)/python -m build --wheel --outdir dist .
 
 clean:
-	rm -rf $(VENV) build dist *.egg-info docs/_build test-output .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .venv-bench .venv-bench-flagon build dist *.egg-info docs/_build test-output .pytest_cache .mypy_cache .ruff_cache
