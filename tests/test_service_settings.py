@@ -242,3 +242,25 @@ def test_credentials_come_from_the_environment():
     with pytest.raises(SourceUnavailableError) as err:
         Catalog(s, env={"ES_USER": "u", "ES_PASSWORD": "p4ssw0rd-secret"}).events("es")
     assert "p4ssw0rd-secret" not in str(err.value) and "unavailable" in str(err.value)
+
+
+def test_without_the_service_extra_a_clear_error():
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "sys.modules['fastapi'] = None\n"
+        "import distill, distill.service as s\n"
+        "from distill.errors import MissingDependencyError\n"
+        "assert s.load_settings(env={}).server.port == 8443\n"
+        "try:\n"
+        "    s.create_app({'auth': {'enabled': False}})\n"
+        "except MissingDependencyError as err:\n"
+        "    print(err)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == (
+        "the REST service needs 'fastapi', which is not installed: pip install 'distill[service]'"
+    )
