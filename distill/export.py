@@ -245,8 +245,8 @@ def _frame_meta(df: pd.DataFrame, kind: str) -> dict[str, Any]:
         from distill.report import report_of
 
         rep = report_of(df)
-        if rep is not None:
-            meta["read"] = {k: v for k, v in rep.to_dict().items() if k != "issues"}
+        if rep is not None:  # counts only: issue lists and file paths stay with the library user
+            meta["read"] = {k: v for k, v in rep.to_dict().items() if k not in ("issues", "paths")}
     return meta
 
 
@@ -308,7 +308,8 @@ def _document(obj: Any, meta: Mapping[str, Any] | None, limit: int | None) -> di
         obj = obj.to_frame()
     if isinstance(obj, pd.DataFrame):
         kind = _frame_kind(obj)
-        frame = _prepare(obj)
+        frame = _prepare(obj.copy(deep=False))
+        frame.attrs = {}  # pandas copies attrs on every column access; the envelope's meta carries them
         head, names, columns = _frame_payload(frame, kind == "events", limit)
         struct = msgspec.defstruct(
             "Row", [(f"c{i}", Any) for i in range(len(names))], rename={f"c{i}": n for i, n in enumerate(names)}

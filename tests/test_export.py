@@ -76,6 +76,13 @@ def test_named_index_is_kept():
     assert rec == [{"session": "s1", "n": 1}, {"session": "s2", "n": 2}]
 
 
+def test_meta_carries_read_counts_but_no_file_paths(sample):
+    read = distill.to_dict(sample, limit=1)["meta"]["read"]
+    assert read["read"] == 4863 and read["sources"] == ["shopdemo-4863.ndjson.gz"]
+    assert "paths" not in read and "issues" not in read
+    assert str(distill.datasets.sample_path().parent) not in distill.to_json(sample, limit=1)
+
+
 def test_limit_and_meta(sample):
     doc = distill.to_dict(sample, limit=3, meta={"offset": 0})
     assert len(doc["data"]["records"]) == 3
