@@ -33,6 +33,7 @@ class Panel:
         self._callbacks: list[Callable[[Any], None]] = []
         self._hold_depth = 0
         self._pending = False
+        self._muted = 0
 
     # -- state -----------------------------------------------------------------------------
     def settings(self) -> dict[str, Any]:
@@ -88,7 +89,18 @@ class Panel:
                 self._pending = False
                 self._refresh()
 
+    @contextmanager
+    def _mute(self) -> Iterator[None]:
+        """Change controls from code without reacting to it (updating a control's choices, say)."""
+        self._muted += 1
+        try:
+            yield
+        finally:
+            self._muted -= 1
+
     def _changed(self, *_: Any) -> None:
+        if self._muted:
+            return
         if self._hold_depth:
             self._pending = True
         else:
@@ -98,7 +110,11 @@ class Panel:
         raise NotImplementedError
 
     # -- display ---------------------------------------------------------------------------
+    def _before_display(self) -> None:
+        """Make what is only worth making when the panel is shown (heavy figure widgets)."""
+
     def _repr_mimebundle_(self, **kwargs: Any) -> Any:
+        self._before_display()
         return self.widget._repr_mimebundle_(**kwargs)
 
     def __repr__(self) -> str:
@@ -109,7 +125,12 @@ class Panel:
 # -- small shared helpers -----------------------------------------------------------------------
 def pre(text: str, css: str = "") -> str:
     """Text in a ``<pre>`` block, escaped."""
-    return f"<pre class='distill-code {css}' style='margin:0;white-space:pre-wrap'>{html.escape(text)}</pre>"
+    return f"<pre class='distill-code {css}' style='margin:0;white-space:pre-wrap;font-family:monospace'>{html.escape(text)}</pre>"
+
+
+def plural(n: int, word: str) -> str:
+    """``"1 user"``, ``"2 users"`` (thousands separated)."""
+    return f"{n:,} {word}{'' if n == 1 else 's'}"
 
 
 def iso(value: Any) -> str | None:

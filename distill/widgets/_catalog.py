@@ -12,6 +12,7 @@ from typing import Any
 
 import pandas as pd
 
+from distill import aggregates as _aggregates
 from distill import frame as _frame
 from distill import query as _query
 
@@ -29,7 +30,12 @@ FIELDS: dict[str, str] = {
 
 
 class FrameCatalog:
-    """Values and queries on an in-memory event frame."""
+    """Values and queries on an in-memory event frame.
+
+    Counts come from the categorical columns directly (``value_counts``: a
+    bincount of codes, milliseconds at a million events); they equal
+    :func:`distill.aggregates.count_by` on the frame (tested).
+    """
 
     def __init__(self, events: pd.DataFrame):
         self.events = _frame.validate(events)
@@ -56,8 +62,38 @@ class FrameCatalog:
         return _query.apply(self.events, query)
 
 
-def catalog_for(data: Any) -> FrameCatalog:
-    """A catalog for an event frame or a source object."""
+class SourceCatalog:
+    """Values and queries on a read-only source (:class:`~distill.sources.elasticsearch.ElasticsearchSource`).
+
+    The server counts (:mod:`distill.aggregates`); events are read only when a query runs.
+    """
+
+    def __init__(self, source: Any):
+        self.source = source
+        self.kind = "source"
+
+    def total(self) -> int:
+        return int(_aggregates.count(self.source))
+
+    def values(self, column: str) -> list[tuple[str, int]]:
+        table = _aggregates.count_by(self.source, column)
+        table = table[table[column].notna()]
+        return [(str(v), int(n)) for v, n in zip(table[column].tolist(), table["count"].tolist()) if n > 0]
+
+    def time_range(self) -> tuple[pd.Timestamp, pd.Timestamp] | None:
+        rng = _aggregates.time_range(self.source)
+        if rng.start is None or rng.end is None:
+            return None
+        return pd.Timestamp(rng.start), pd.Timestamp(rng.end)
+
+    def run(self, query: _query.Query) -> pd.DataFrame:
+        return self.source.read(query)  # type: ignore[no-any-return]
+
+
+def catalog_for(data: Any) -> FrameCatalog | SourceCatalog:
+    """A catalog for an event frame or a source object (anything :mod:`distill.aggregates` can ask)."""
     if isinstance(data, pd.DataFrame):
         return FrameCatalog(data)
+    if all(hasattr(data, m) for m in ("read", "count_by", "count", "time_range")):
+        return SourceCatalog(data)
     raise TypeError(f"a panel needs an event frame or a Distill source (with .read), got {type(data).__name__}")

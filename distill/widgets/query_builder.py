@@ -39,7 +39,7 @@ import pandas as pd
 from distill import query as _query
 from distill.query import Q, Query
 from distill.widgets import _deps
-from distill.widgets._base import Panel, as_list, dumps, iso, pre
+from distill.widgets._base import Panel, as_list, dumps, iso, plural, pre
 from distill.widgets._catalog import FIELDS, catalog_for
 
 __all__ = ["QueryBuilder", "build_query"]
@@ -344,7 +344,7 @@ class QueryBuilder(Panel):
         sessions = int(res["session"].nunique()) if "session" in res else 0
         self._status.value = (
             f"<span class='distill-qb-count'><b>{len(res):,}</b> of {self._total:,} events</span>, "
-            f"{users:,} users, {sessions:,} sessions"
+            f"{plural(users, 'user')}, {plural(sessions, 'session')}"
         )
         cols = [c for c in ("time", "user", "session", "type", "target", "page_title") if c in res.columns]
         self._preview.value = res[cols].head(8).to_html(index=False, border=0, classes="distill-preview")
