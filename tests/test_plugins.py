@@ -32,7 +32,7 @@ EXAMPLE = Path(__file__).parent / "plugins" / "distill-example"
 #: The REST service offers every plugin function at ``/v1/plugins/<name>`` (GET with the
 #: function's keyword arguments as query parameters, POST with them in the body). Set to True
 #: once distill/service has those routes; the strict xfail below then turns into a real test.
-SERVICE_HAS_PLUGIN_ROUTES = False
+SERVICE_HAS_PLUGIN_ROUTES = True
 
 
 # -- helpers ----------------------------------------------------------------------------------------

@@ -36,11 +36,11 @@ def create_app(settings: Any = None, *, env: Any = None) -> Any:
     return _create(settings, env=env)
 
 
-def openapi_document(settings: Any = None) -> dict[str, Any]:
+def openapi_document(settings: Any = None, *, plugins: bool = True) -> dict[str, Any]:
     """The OpenAPI document; see :func:`distill.service.app.openapi_document`."""
     from distill.service.app import openapi_document as _doc
 
-    return _doc(settings)
+    return _doc(settings, plugins=plugins)
 
 
 def serve(settings: Any = None, **overrides: Any) -> None:

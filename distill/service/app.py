@@ -534,6 +534,9 @@ def _install_routes(app: FastAPI, runtime: Runtime) -> None:
     for router in ROUTERS:
         app.include_router(router, prefix=API_PREFIX, dependencies=guarded)
     app.include_router(docs_router(), prefix=API_PREFIX, dependencies=[] if runtime.settings.public_docs else guarded)
+    from distill.service.routers.plugins import plugins_router
+
+    app.include_router(plugins_router(), prefix=API_PREFIX, dependencies=guarded)
 
 
 def _install_handlers(app: FastAPI) -> None:
@@ -601,8 +604,8 @@ def _install_handlers(app: FastAPI) -> None:
         )
 
 
-def openapi_document(settings: Settings | Mapping[str, Any] | None = None) -> dict[str, Any]:
-    """The service's OpenAPI document (as committed in ``docs/api/openapi.json``).
+def openapi_document(settings: Settings | Mapping[str, Any] | None = None, *, plugins: bool = True) -> dict[str, Any]:
+    """The service's OpenAPI document (as committed in ``docs/api/openapi.json``, without plugins).
 
     Parameters
     ----------
@@ -610,6 +613,9 @@ def openapi_document(settings: Settings | Mapping[str, Any] | None = None) -> di
         Settings of the app to describe (default: defaults, authentication
         off so no key is needed to build it). The document does not depend on
         the settings except through ``public_docs``.
+    plugins : bool
+        Include the ``/v1/plugins/<name>`` routes of the installed plugins
+        (they depend on the machine, so the committed document leaves them out).
 
     Returns
     -------
@@ -618,4 +624,13 @@ def openapi_document(settings: Settings | Mapping[str, Any] | None = None) -> di
     if settings is None:
         settings = {"auth": {"enabled": False}}
     app = create_app(load_settings(settings, env={}))
-    return app.openapi()
+    doc = app.openapi()
+    if not plugins:
+        doc = dict(doc)
+        doc["paths"] = {k: v for k, v in doc["paths"].items() if not k.startswith(f"{API_PREFIX}/plugins/")}
+        schemas = doc.get("components", {}).get("schemas", {})
+        doc["components"] = {
+            **doc["components"],
+            "schemas": {k: v for k, v in schemas.items() if not k.startswith("Plugin_")},
+        }
+    return doc

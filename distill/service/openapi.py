@@ -18,7 +18,7 @@ def render() -> str:
     """The OpenAPI document as stable, indented JSON text."""
     from distill.service.app import openapi_document
 
-    return json.dumps(openapi_document(), indent=2, ensure_ascii=False) + "\n"
+    return json.dumps(openapi_document(plugins=False), indent=2, ensure_ascii=False) + "\n"
 
 
 def main(argv: list[str] | None = None) -> int:
