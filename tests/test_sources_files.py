@@ -154,6 +154,8 @@ def test_parquet_round_trip(tmp_path, sample):
     table["path"] = table["path"].map(lambda p: list(p) if p is not None else None)
     table.to_parquet(path)
     back = distill.read(path, schema="canonical")
+    with pytest.raises(InputError, match="does not name a record of this frame's files"):
+        distill.original_records(back, [back["event_id"].iloc[5]])  # ids the source gave, not positions
     assert len(back) == len(sample)
     assert back["event_id"].tolist() == sample["event_id"].tolist()
     assert back["time"].equals(sample["time"])
@@ -185,6 +187,7 @@ def test_clickstream_csv(tmp_path):
     )
     (tmp_path / "clicks.csv").write_text(csv_text)
     events = distill.read(tmp_path / "clicks.csv", schema="clickstream")
+    assert distill.original_records(events, ["clicks.csv:3"])[0]["element"] == "button#buy"
     assert events["type"].tolist() == ["page_view", "click", "page_view"]
     assert events["time"].tolist()[2] == pd.Timestamp(1772359210, unit="s", tz="UTC")
     assert events["time"].tolist()[1] == pd.Timestamp("2026-03-01T10:00:04.250Z")
