@@ -697,3 +697,15 @@ def test_flow_and_funnel_errors_show_in_the_panel():
     assert pg.funnel.steps["entered"].tolist()[0] == len(
         {r["session"] for r in ROWS if _page_of(r["page_url"]) == BASE + "index.html"}
     )
+
+
+def test_a_query_change_updates_the_graph_once():
+    dash = Dashboard(SAMPLE)
+    updates = []
+    dash.path_graph.on_change(lambda p: updates.append(p.graph.graph["sessions"]))
+    dash.query_builder.pick(users=["bob"])
+    assert updates == [2]
+    dash.session_explorer.select(dash.session_explorer.listed[:1])
+    assert updates == [2, 1]
+    dash.query_builder.pick(types=["click"])  # bob's clicks: the picked session stays picked
+    assert updates == [2, 1, 1] and set(dash.selection["type"]) == {"click"}

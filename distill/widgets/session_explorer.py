@@ -120,6 +120,7 @@ class SessionExplorer(Panel):
         self.selection: pd.DataFrame = self._events
         self._brush: tuple[pd.Timestamp, pd.Timestamp] | None = None
         self._drawn_key: Any = None
+        self._notified: Any = None
         self._colours: tuple[pd.DataFrame, dict[str, str]] | None = None
         self._drawn = (0, 1)  # events drawn on the timeline, every k-th
 
@@ -235,10 +236,12 @@ class SessionExplorer(Panel):
     @property
     def selection_query(self) -> Query:
         """The selection as a query: picked (or, with a filter on, listed) sessions and the brushed time."""
-        ids = self.selected or (self.listed if self.filtering else None)
+        return self._query_for(self.selected or (self.listed if self.filtering else None))
+
+    def _query_for(self, ids: Sequence[str] | None) -> Query:
         q = Query.all()
         if ids is not None:
-            q = Q.session == ids[0] if len(ids) == 1 else Q.session.isin(ids)
+            q = Q.session == ids[0] if len(ids) == 1 else Q.session.isin(list(ids))
         if self._brush is not None:
             q = q & Q.time.between(*self._brush)
         return q
@@ -247,10 +250,25 @@ class SessionExplorer(Panel):
         """Explore another frame (a query result, say); picks not in it are dropped."""
         self._events = _frame.require(frame, ["time", "session", "user", "type"], what="SessionExplorer")
         picked = self.selected
+        if not (self._filter.value.strip() or self._min_events.value):
+            # the selection does not depend on the table: hand it on first (a linked graph follows at
+            # once), then describe the sessions (session_table is the slow part on large frames)
+            present = _present(self._events["session"])
+            keep = [s for s in picked if s in present]
+            q = self._query_for(keep or None)
+            self.selection = self._events if q == Query.all() else _query.apply(self._events, q)
+            self._notify_selection(q)
         self.table = _sessions.session_table(self._events)
         with self.hold():
             self._render_table(keep=picked)
             self._pending = True
+
+    def _notify_selection(self, q: Query) -> None:
+        """Tell the listeners, unless they already have this selection of these events."""
+        key = (id(self._events), q)
+        if key != self._notified:
+            self._notified = key
+            self._notify()
 
     def settings(self) -> dict[str, Any]:
         """Sort, filter, picks and brush as keyword arguments of :class:`SessionExplorer`."""
@@ -353,7 +371,7 @@ class SessionExplorer(Panel):
             self._drawn_key = key
         self._show_status()
         self._code.value = pre(q.to_code())
-        self._notify()
+        self._notify_selection(q)
 
     def _palette(self) -> dict[str, str]:
         """Colour of each of the busiest pages of the frame (the same whatever is picked)."""
@@ -428,6 +446,14 @@ class SessionExplorer(Panel):
             f"{picked}; selection: <b class='distill-se-count'>{plural(len(self.selection), 'event')}</b> in "
             f"{plural(sel_sessions, 'session')}{brush}. Timeline: {shown}."
         )
+
+
+def _present(series: pd.Series) -> set[str]:
+    """Distinct values of a column, as text (categorical: from the codes in use)."""
+    if isinstance(series.dtype, pd.CategoricalDtype):
+        codes = series.cat.codes.to_numpy()
+        return {str(v) for v in series.cat.categories[np.unique(codes[codes >= 0])]}
+    return {str(v) for v in pd.unique(series.dropna())}
 
 
 def _utc(value: Any) -> pd.Timestamp:
