@@ -709,3 +709,37 @@ def test_a_query_change_updates_the_graph_once():
     assert updates == [2, 1]
     dash.query_builder.pick(types=["click"])  # bob's clicks: the picked session stays picked
     assert updates == [2, 1, 1] and set(dash.selection["type"]) == {"click"}
+
+
+# -- Binder and conda ------------------------------------------------------------------------------
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _names(requirements) -> set[str]:
+    import re
+
+    return {re.split(r"[<>=!~;\[ ]", r.strip(), maxsplit=1)[0].lower() for r in requirements if r.strip()}
+
+
+def test_binder_and_conda_environments_cover_the_package():
+    try:
+        import tomllib
+    except ImportError:  # Python 3.10
+        import tomli as tomllib
+    import yaml
+
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    needed = _names(project["dependencies"]) | _names(project["optional-dependencies"]["widgets"])
+    binder = [
+        line for line in (ROOT / "binder" / "requirements.txt").read_text().splitlines() if not line.startswith("#")
+    ]
+    assert needed <= _names(binder), needed - _names(binder)
+    assert {"jupyterlab", "voila"} <= _names(binder)
+    post = ROOT / "binder" / "postBuild"
+    assert post.stat().st_mode & 0o111, "binder/postBuild must be executable"
+    assert "pip install --no-deps ." in post.read_text()
+    env = yaml.safe_load((ROOT / "environment.yml").read_text())
+    conda = [d for d in env["dependencies"] if isinstance(d, str)]
+    pip = next(d["pip"] for d in env["dependencies"] if isinstance(d, dict))
+    assert needed <= _names(conda) | {"tomli"}, needed - _names(conda)
+    assert "-e ." in pip and "conda-forge" in env["channels"]

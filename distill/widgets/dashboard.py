@@ -45,14 +45,14 @@ class Dashboard(Panel):
         An event frame, or a read-only source (then press *Run* in the query
         builder to read the events).
     query, sessions, graph : dict, optional
-        Settings of the :class:`QueryBuilder`, :class:`SessionExplorer` and
-        :class:`PathGraph` (their ``settings()``).
+        Settings of the :class:`~distill.widgets.QueryBuilder`, :class:`~distill.widgets.SessionExplorer` and
+        :class:`~distill.widgets.PathGraph` (their ``settings()``).
 
     Attributes
     ----------
-    query_builder : QueryBuilder
-    session_explorer : SessionExplorer
-    path_graph : PathGraph
+    query_builder : distill.widgets.QueryBuilder
+    session_explorer : distill.widgets.SessionExplorer
+    path_graph : distill.widgets.PathGraph
     """
 
     def __init__(

@@ -108,15 +108,15 @@ class PathGraph(Panel):
         At most this many (busiest) nodes are laid out by force.
     layout_events : DataFrame, optional
         The frame whose graph fixes the node positions (default: ``frame``);
-        a :class:`Dashboard` passes the whole frame, so narrowing never moves
+        a :class:`~distill.widgets.Dashboard` passes the whole frame, so narrowing never moves
         a node. Not part of :meth:`settings`.
 
     Attributes
     ----------
     graph : networkx.DiGraph
         The graph shown (pruned).
-    figure : plotly.graph_objects.FigureWidget
-        The drawing of :attr:`graph`.
+    figure : object
+        The plotly ``FigureWidget`` that draws :attr:`graph`.
     """
 
     def __init__(
@@ -572,7 +572,7 @@ class PathGraph(Panel):
 
     @property
     def figure(self) -> Any:
-        """The graph drawn with plotly (:class:`plotly.graph_objects.FigureWidget`).
+        """The graph drawn with plotly (``plotly.graph_objects.FigureWidget``).
 
         Made when the panel is first shown on the Graph tab (or first asked
         for): each plotly widget carries plotly.js, so panels that are never

@@ -3,8 +3,8 @@
 Pick users, sessions, event types, pages, targets and log types from the
 values discovered in an event frame (or asked of a read-only source), narrow
 the time range with a slider, and see the resulting query as Python code and
-as JSON. Running it hands the matching events on (:attr:`QueryBuilder.result`)
-to whatever listens (:meth:`~QueryBuilder.on_change`), such as the
+as JSON. Running it hands the matching events on (``QueryBuilder.result``)
+to whatever listens (``QueryBuilder.on_change``), such as the
 :class:`~distill.widgets.SessionExplorer` in a
 :class:`~distill.widgets.Dashboard`.
 
@@ -318,7 +318,7 @@ class QueryBuilder(Panel):
 
     # -- running ---------------------------------------------------------------------------
     def run(self) -> pd.DataFrame:
-        """Run the query, keep the matching events in :attr:`result` and tell the listeners."""
+        """Run the query, keep the matching events in ``result`` and tell the listeners."""
         self.result = self._catalog.run(self.query)
         self._show_result()
         self._notify()

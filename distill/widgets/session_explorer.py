@@ -6,7 +6,7 @@ over time, by event type (or page, or session) and coloured by page, on a
 bqplot timeline; brushing a time range on the timeline narrows the selection.
 The selection is handed on as a :class:`~distill.query.Query`
 (:attr:`SessionExplorer.selection_query`) and as the frame it selects
-(:attr:`SessionExplorer.selection`).
+(``SessionExplorer.selection``).
 
 Examples
 --------
@@ -64,7 +64,7 @@ class SessionExplorer(Panel):
         An event frame (logged sessions) or a sessionised one
         (:func:`distill.sessions.sessionize`).
     sort : str
-        Column of the session table to sort by (one of :data:`SORT_COLUMNS`).
+        Column of the session table to sort by (one of ``SORT_COLUMNS``).
     descending : bool
         Sort order.
     filter : str
