@@ -326,12 +326,12 @@ def redact(
     mode : {"mask", "drop"}
         Replace typed values by ``mask``, or remove the keys from ``details``.
     rules : rules
-        What makes a field password-like (default :data:`PASSWORD_RULES`);
+        What makes a field password-like (default :data:`~distill.redact.PASSWORD_RULES`);
         ``()`` to rely on ``fields`` alone.
     types : str or sequence of str
-        Event types that carry typed text (default :data:`TYPED_TYPES`).
+        Event types that carry typed text (default :data:`~distill.redact.TYPED_TYPES`).
     keys : sequence of str
-        ``details`` keys that hold typed text (default :data:`TYPED_KEYS`).
+        ``details`` keys that hold typed text (default :data:`~distill.redact.TYPED_KEYS`).
     mask : str
         The replacement text (default ``"***"``).
     urls : bool or {"mask", "strip"}
