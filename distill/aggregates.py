@@ -297,11 +297,37 @@ def distinct(
 def count(data: Any, *, query: Query | Mapping[str, Any] | str | None = None, schema: Any = None) -> int:
     """Number of events (that match ``query``).
 
+    Parameters
+    ----------
+    data : DataFrame or source
+        An event frame, or a source that counts itself (an
+        :class:`~distill.sources.elasticsearch.ElasticsearchSource`: the
+        server counts, no event is downloaded).
+    query : Query, dict or JSON text, optional
+        Count only the events that match (see :func:`distill.query.apply`);
+        None counts every event.
+    schema : str, Schema or mapping, optional
+        For sources: which schema maps documents to roles (default: the
+        source's). Ignored for frames.
+
+    Returns
+    -------
+    int
+        The number of events (matching ``query``).
+
+    Raises
+    ------
+    TypeError
+        If ``data`` is neither a DataFrame nor a source with a ``count`` method.
+
     Examples
     --------
     >>> import distill
-    >>> count(distill.datasets.load_sample(), query=distill.Q.type == "click")
+    >>> events = distill.datasets.load_sample()
+    >>> count(events, query=distill.Q.type == "click")
     310
+    >>> count(events) == len(events)
+    True
     """
     if not _is_frame(data):
         if hasattr(data, "count"):

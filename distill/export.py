@@ -81,10 +81,37 @@ _I64_MIN = np.iinfo(np.int64).min
 def envelope(kind: str, data: Any, meta: Mapping[str, Any] | None = None) -> dict[str, Any]:
     """Wrap ``data`` of a kind in the export envelope.
 
+    Use it to export a result that is not a DataFrame, a graph or an object
+    with ``__distill_export__`` (the REST service wraps its own small answers,
+    such as ``health``, this way).
+
+    Parameters
+    ----------
+    kind : str
+        What ``data`` holds (``events``, ``table``, ``summary``, ... or a new
+        kind; see the module docstring).
+    data : object
+        The payload, put in the envelope as it is: it must already be plain
+        JSON-able Python (pass it through :func:`plain` if it may hold numpy
+        scalars, timestamps or NaN).
+    meta : mapping, optional
+        Parameters, counts or paging; made plain with :func:`plain`.
+
+    Returns
+    -------
+    dict
+        ``{"format": "distill", "version": FORMAT_VERSION, "kind": kind,
+        "generator": "distill <version>", "meta": {...}, "data": data}``.
+
     Examples
     --------
-    >>> envelope("summary", {"events": 3})["kind"]
-    'summary'
+    >>> import distill
+    >>> events = distill.datasets.load_sample()
+    >>> doc = envelope("summary", {"events": len(events)}, {"source": "sample"})
+    >>> doc["kind"], doc["data"], doc["meta"]
+    ('summary', {'events': 4863}, {'source': 'sample'})
+    >>> doc["format"], doc["version"] == FORMAT_VERSION
+    ('distill', True)
     """
     return {
         "format": "distill",
@@ -100,8 +127,32 @@ def envelope(kind: str, data: Any, meta: Mapping[str, Any] | None = None) -> dic
 def plain(value: Any) -> Any:
     """Turn a value into plain JSON-able Python (no numpy scalars, no NaN).
 
+    Parameters
+    ----------
+    value : object
+        Anything. Mappings (keys become str), lists, tuples, sets and numpy
+        arrays are converted item by item.
+
+    Returns
+    -------
+    object
+        None, bool, int, float, str, list or dict only: numpy integers and
+        booleans become ``int`` and ``bool``; NaN, infinities, ``pd.NA`` and
+        ``NaT`` become None; timestamps become ISO-8601 UTC strings (``Z``);
+        durations become seconds (float); a result object with
+        ``__distill_export__`` becomes its :func:`to_dict` document, an object
+        with ``to_dict()`` its plain dict; anything else its ``str()``.
+
     Examples
     --------
+    >>> import distill
+    >>> events = distill.datasets.load_sample()
+    >>> counts = plain(events["type"].value_counts().to_dict())
+    >>> type(counts["click"]).__name__, sum(counts.values())
+    ('int', 4863)
+    >>> plain(events["time"].max() - events["time"].min()) > 0
+    True
+
     >>> import numpy as np, pandas as pd
     >>> plain({"a": np.int64(3), "b": [np.float64("nan"), pd.Timestamp("2026-01-01", tz="UTC")]})
     {'a': 3, 'b': [None, '2026-01-01T00:00:00Z']}
@@ -496,12 +547,35 @@ def _frame_from(data: Mapping[str, Any], kind: Any, meta: Mapping[str, Any]) -> 
 def from_json(text_or_path: str | bytes | os.PathLike[str]) -> Any:
     """Rebuild a result from exported JSON text or a file.
 
+    Parameters
+    ----------
+    text_or_path : str, bytes or path
+        JSON text (str or bytes), or the path of a file holding it. A str is
+        read as a path when it does not start with ``{`` and names an
+        existing file; an ``os.PathLike`` is always a path.
+
+    Returns
+    -------
+    DataFrame, networkx.DiGraph or dict
+        As :func:`from_dict`: an event frame for ``events``, a DataFrame for
+        other tables, a graph for ``graph``, else the ``data`` dict.
+
+    Raises
+    ------
+    InputError
+        If the text is not valid JSON or not a Distill export.
+
     Examples
     --------
     >>> import distill
     >>> ev = distill.datasets.load_sample().head(3)
     >>> back = from_json(to_json(ev))
     >>> back["time"].equals(ev["time"]) and back["path"].tolist() == ev["path"].tolist()
+    True
+    >>> import pathlib, tempfile
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "events.json"
+    >>> _ = to_json(ev, path)
+    >>> from_json(path)["event_id"].tolist() == ev["event_id"].tolist()
     True
     """
     if isinstance(text_or_path, os.PathLike) or (
@@ -521,9 +595,24 @@ def from_json(text_or_path: str | bytes | os.PathLike[str]) -> Any:
 def json_schema() -> dict[str, Any]:
     """The JSON Schema (draft 2020-12) of the export structure.
 
+    Read from ``distill/export.schema.json`` in the package, once: every call
+    returns the same dict, so do not change it (copy it first).
+
+    Returns
+    -------
+    dict
+        The schema: the envelope's required keys and their types, one
+        ``allOf`` rule per kind that constrains ``data``, and the shared
+        ``$defs`` (fields, records, nodes, edges, ...).
+
     Examples
     --------
-    >>> json_schema()["$schema"]
+    >>> schema = json_schema()
+    >>> schema["$schema"]
     'https://json-schema.org/draft/2020-12/schema'
+    >>> import distill
+    >>> doc = to_dict(distill.datasets.load_sample(), limit=1)
+    >>> sorted(schema["required"]) == sorted(doc)
+    True
     """
     return json.loads((resources.files("distill") / "export.schema.json").read_text(encoding="utf-8"))

@@ -90,14 +90,34 @@ _KEEP = ("first", "last", "ends", "none")
 def history(events: pd.DataFrame) -> list[dict[str, Any]]:
     """The filter steps applied to ``events``, oldest first (a copy).
 
+    Parameters
+    ----------
+    events : pandas.DataFrame
+        A frame returned by the filters (any frame: one without a history
+        has none).
+
+    Returns
+    -------
+    list of dict
+        One entry per step, oldest first, read from
+        ``events.attrs["distill_meta"]["filters"]`` and deep-copied (changing
+        it does not change the frame). Every entry has ``step`` (the
+        function's name), ``events_in``, ``events_out``, ``dropped`` and
+        ``dropped_by_type``, plus what the step was asked and found (its
+        arguments, bursts collapsed, values redacted, ...). Empty when no
+        filter was applied.
+
     Examples
     --------
     >>> import distill
     >>> events = distill.datasets.load_sample()
     >>> history(events)
     []
-    >>> history(drop_types(events, "mouseover"))[0]["dropped"]
-    2093
+    >>> steps = history(drop_types(drop_noise(events), "mouseover"))
+    >>> [(s["step"], s["events_in"], s["events_out"]) for s in steps]
+    [('drop_noise', 4863, 2908), ('drop_types', 2908, 2487)]
+    >>> steps[1]["dropped_by_type"]
+    {'mouseover': 421}
     """
     meta = events.attrs.get("distill_meta")
     if not isinstance(meta, Mapping):
@@ -166,12 +186,28 @@ def drop_types(events: pd.DataFrame, types: str | Sequence[str]) -> pd.DataFrame
 def keep_types(events: pd.DataFrame, types: str | Sequence[str]) -> pd.DataFrame:
     """Keep only the events of the given type(s).
 
+    Parameters
+    ----------
+    events : pandas.DataFrame
+        An event frame.
+    types : str or sequence of str
+        Event types to keep; an empty list keeps no event.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The events of those types, in order. The history entry counts the
+        others by type in ``dropped_by_type``.
+
     Examples
     --------
     >>> import distill
     >>> events = distill.datasets.load_sample()
     >>> keep_types(events, "click")["type"].astype(str).unique().tolist()
     ['click']
+    >>> actions = keep_types(events, ["click", "submit"])
+    >>> len(actions), history(actions)[-1]["dropped"]
+    (324, 4539)
     """
     require(events, ["type"], what="keep_types")
     wanted = _types(types)
@@ -214,12 +250,32 @@ def drop(events: pd.DataFrame, where: Any) -> pd.DataFrame:
 def keep(events: pd.DataFrame, where: Any) -> pd.DataFrame:
     """Keep only the events matching a condition (``where`` as in :func:`drop`).
 
+    Parameters
+    ----------
+    events : pandas.DataFrame
+        An event frame.
+    where : boolean mask, callable, query, or type name(s)
+        A boolean array or Series aligned with ``events`` (missing values
+        count as False), a callable ``f(events) -> mask``, any object with a
+        ``.mask(events)`` method (a :class:`distill.query.Query`), or event
+        type name(s).
+
+    Returns
+    -------
+    pandas.DataFrame
+        The events that match, in order. The history entry describes the
+        condition under ``where`` (a query as its dict).
+
     Examples
     --------
     >>> import distill
+    >>> from distill.query import Q
     >>> events = distill.datasets.load_sample()
     >>> len(keep(events, events["user"] == "bob"))
     520
+    >>> bob = keep(events, Q.user == "bob")
+    >>> len(bob), history(bob)[-1]["where"]
+    (520, {'field': 'user', 'op': 'eq', 'value': 'bob'})
     """
     hit = _select.where_mask(events, where, name="keep: where")
     return _finish(events, ~hit, "keep", where=_describe(where))

@@ -118,6 +118,7 @@ CORE_COLUMNS: tuple[str, ...] = (
     "details",
     "source",
 )
+#: Alias of :data:`CORE_COLUMNS` (the same tuple), kept for code written against its first name.
 COLUMNS = CORE_COLUMNS
 #: Standard roles a schema may add after the core columns.
 EXTRA_ROLES: tuple[str, ...] = tuple(r for r in ROLE_KINDS if r not in CORE_COLUMNS)
@@ -128,9 +129,18 @@ _TIME_DTYPE = pd.DatetimeTZDtype("ns", "UTC")
 def string_dtype() -> Any:
     """The dtype used for free-text columns (event_id, details): Arrow-backed strings.
 
+    Returns
+    -------
+    pandas.StringDtype
+        ``pd.StringDtype("pyarrow")``, the dtype of the ``event_id`` and ``details``
+        columns (roles of kind ``string`` and ``json``, see :func:`dtype_for`).
+
     Examples
     --------
     >>> str(string_dtype()) in {"string", "str"}
+    True
+    >>> import distill
+    >>> distill.datasets.load_sample()["event_id"].dtype == string_dtype()
     True
     """
     return pd.StringDtype("pyarrow")
@@ -142,10 +152,28 @@ _TEXT_INDEX_DTYPE = pd.Index(["a"]).dtype  # str on pandas 3, object on pandas 2
 def categories(values: Any) -> pd.Index:
     """An Index of category labels in pandas' default text dtype (also when empty).
 
+    Use it for the categories of a categorical column, so that empty and
+    non-empty columns (and frames built by different functions) have the same
+    category dtype and concatenate without turning into objects.
+
+    Parameters
+    ----------
+    values : array-like of str
+        The labels, in the order they should have (sort them first for the
+        canonical sorted categories). Not deduplicated.
+
+    Returns
+    -------
+    pandas.Index
+        The labels in pandas' default text dtype (``str`` on pandas 3,
+        ``object`` on pandas 2), whatever the input's dtype and length.
+
     Examples
     --------
     >>> categories([]).dtype == categories(["a"]).dtype
     True
+    >>> list(categories(["click", "focus"]))
+    ['click', 'focus']
     """
     return pd.Index(np.asarray(values, dtype=object), dtype=_TEXT_INDEX_DTYPE)
 
@@ -278,10 +306,29 @@ def problems(df: Any) -> list[str]:
 def is_event_frame(df: Any) -> bool:
     """Whether ``df`` is a valid event frame.
 
+    The same checks as :func:`validate` (columns, dtypes, time order), as a
+    boolean instead of an exception; :func:`problems` says what is wrong.
+
+    Parameters
+    ----------
+    df : object
+        Anything; normally a DataFrame.
+
+    Returns
+    -------
+    bool
+        True when :func:`problems` finds nothing.
+
     Examples
     --------
     >>> import pandas as pd
     >>> is_event_frame(pd.DataFrame())
+    False
+    >>> import distill
+    >>> events = distill.datasets.load_sample()
+    >>> is_event_frame(events)
+    True
+    >>> is_event_frame(events.iloc[::-1])  # not sorted by time
     False
     """
     return not problems(df)

@@ -38,6 +38,21 @@ class Summary:
         Event counts, largest first.
     missing : dict of str to int
         Events without a user, session, target or page.
+
+    See Also
+    --------
+    summary : builds it from an event frame.
+
+    Examples
+    --------
+    >>> import distill
+    >>> s = distill.summary(distill.datasets.load_sample())
+    >>> s.events, s.users, s.sessions
+    (4863, 8, 21)
+    >>> sum(s.by_type.values()) == s.events, s.by_log_type
+    (True, {'raw': 3173, 'interval': 1605, 'custom': 85})
+    >>> s.span.total_seconds(), s.to_dict()["span_seconds"]
+    (197.387, 197.387)
     """
 
     events: int

@@ -279,8 +279,27 @@ class _Attached(dict):  # type: ignore[type-arg]
 def report_of(df: pd.DataFrame) -> ReadReport | None:
     """The :class:`ReadReport` a source attached to ``df`` (None if there is none).
 
+    Sources keep the report in ``df.attrs["distill_report"]``; it is also
+    found there when the frame was written to Parquet and read back (as a
+    plain dict, rebuilt with :meth:`ReadReport.from_dict`).
+
+    Parameters
+    ----------
+    df : pandas.DataFrame
+        A frame, normally one a source returned.
+
+    Returns
+    -------
+    ReadReport or None
+        What the read kept and rejected; None when no source attached a
+        report (a frame built by hand, or a result table).
+
     Examples
     --------
+    >>> import distill
+    >>> events = distill.read(distill.datasets.sample_path())
+    >>> report_of(events).accepted == len(events)
+    True
     >>> import pandas as pd
     >>> report_of(pd.DataFrame()) is None
     True

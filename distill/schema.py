@@ -486,6 +486,15 @@ def get_schema(schema: str | Schema | Mapping[str, Any] | os.PathLike[str]) -> S
 def schema_names() -> list[str]:
     """Names of every registered schema.
 
+    The built-in schemas and those registered with :func:`register_schema`
+    or by plugins (entry point ``distill.schemas``); each name works as the
+    ``schema=`` argument of the readers and with :func:`get_schema`.
+
+    Returns
+    -------
+    list of str
+        The names, sorted.
+
     Examples
     --------
     >>> {"userale", "clickstream", "posthog", "canonical"} <= set(schema_names())
