@@ -613,8 +613,8 @@ def test_quiet_nodes_sit_on_the_outer_ring():
     pos = pg._layout(pg.graph)
     counts = sorted(pg.graph.nodes(data="count"), key=lambda t: (-t[1], str(t[0])))
     for n, _ in counts[10:]:
-        assert np.hypot(*pos[n]) == pytest.approx(1.5)
-    assert all(max(map(abs, pos[n])) <= 1.0 + 1e-9 for n, _ in counts[:10])
+        assert np.hypot(pos[n][0] / 1.6, pos[n][1]) == pytest.approx(1.5)
+    assert all(abs(pos[n][0]) <= 1.6 + 1e-9 and abs(pos[n][1]) <= 1.0 + 1e-9 for n, _ in counts[:10])
 
 
 def test_graph_bad_settings_are_named():

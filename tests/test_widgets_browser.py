@@ -391,5 +391,11 @@ def test_panels_in_voila(voila: str, browser: Any, output_dir: Path) -> None:
         _wait_text(page.locator(".distill-qb-status").first, r"4,863\s+of 4,863 events")
         _assert_rendered(page, "Voila")
         _check_panels(page)
-        page.screenshot(path=str(output_dir / "panels-voila.png"), full_page=True)
+        page.screenshot(path=str(output_dir / "panels-voila.png"))
+        graph = page.locator(".distill-path-graph").first
+        graph.scroll_into_view_if_needed()
+        graph.screenshot(path=str(output_dir / "panels-voila-path-graph.png"))
+        dash = page.locator(".distill-dashboard .distill-path-graph")
+        dash.scroll_into_view_if_needed()
+        dash.screenshot(path=str(output_dir / "panels-voila-dashboard-graph.png"))
         assert not page.errors, page.errors

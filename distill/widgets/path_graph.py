@@ -54,6 +54,7 @@ GRANULARITIES = ("target", "page", "type", "type_target", "path")
 VIEWS = ("graph", "flows", "funnel")
 WEIGHTS = ("count", "probability")
 _WIDTHS = (0.6, 1.4, 2.6, 4.5)
+_WIDE = 1.6  # the layout is stretched sideways to fill a wide figure (axes keep equal scales, so arrows point right)
 _EDGE = "rgba(110,110,110,0.55)"
 _IN, _OUT, _PICK = "#ff7f0e", "#2ca02c", "#d62728"
 _NODE = "#1f77b4"
@@ -830,7 +831,7 @@ def _spring(graph: nx.DiGraph, limit: int) -> dict[Any, tuple[float, float]]:
         sub.add_nodes_from(core)
         sub.add_edges_from((u, v) for u, v in graph.subgraph(core).edges if u != v)
         found = nx.spring_layout(sub, seed=0, k=1.6 / math.sqrt(max(len(core), 1)), iterations=100)
-        pos = {n: (float(xy[0]), float(xy[1])) for n, xy in found.items()}
+        pos = {n: (_WIDE * float(xy[0]), float(xy[1])) for n, xy in found.items()}
     pos.update(_ring(rest, len(pos)))
     return pos
 
@@ -840,7 +841,7 @@ def _ring(nodes: Sequence[Any], offset: int) -> dict[Any, tuple[float, float]]:
     n = max(len(nodes), 1)
     for i, node in enumerate(nodes):
         a = 2 * math.pi * (i + 0.5 * (offset % 2)) / n
-        out[node] = (1.5 * math.cos(a), 1.5 * math.sin(a))
+        out[node] = (_WIDE * 1.5 * math.cos(a), 1.5 * math.sin(a))
     return out
 
 
