@@ -170,18 +170,18 @@ def _combine(tables: Sequence[pd.DataFrame], keys: Sequence[str], has_time: bool
     return _finish(pd.concat(parts, ignore_index=True), cols)
 
 
-def _local_keys(events: pd.DataFrame, key: str) -> Any:
+def _local_keys(events: pd.DataFrame, key: str) -> tuple[Any, str]:
+    """The key column to group on (text stays categorical: grouped by codes) and its kind."""
     if key == "page":
-        pages = page_key(events)
-        return _typed([None if pd.isna(v) else v for v in pages.astype(object)], _TEXT)
+        return page_key(events), _TEXT
     col = events[key]
     kind = _kind_of_column(col)
     if kind == _TEXT:
-        return _typed([None if pd.isna(v) else v for v in col.astype(object)], _TEXT)
+        return (col if isinstance(col.dtype, pd.CategoricalDtype) else col.astype("category")), _TEXT
     if kind == _INT:
-        return col.astype("Int64").array
+        return col.astype("Int64"), _INT
     if kind == _BOOL:
-        return col.astype("boolean").array
+        return col.astype("boolean"), _BOOL
     raise ValueError(f"cannot count by {key!r} ({col.dtype}); use every= for time buckets")
 
 
@@ -248,14 +248,25 @@ def count_by(
         if k in _NOT_GROUPABLE:
             raise ValueError(f"cannot count by {k!r}" + (" (use every= for time buckets)" if k == "time" else ""))
     events = apply(data, query) if query is not None else data
-    cols: dict[str, Any] = {k: _local_keys(events, k) for k in keys}
+    cols: dict[str, Any] = {}
+    kinds: dict[str, str] = {}
+    for k in keys:
+        cols[k], kinds[k] = _local_keys(events, k)
     names = list(keys)
     if every_ns is not None:
         t = events["time"].to_numpy(dtype="datetime64[ns]").view(np.int64)
-        cols["time"] = _typed((t - np.mod(t, every_ns)).tolist(), _TIME)
+        cols["time"] = pd.DatetimeIndex((t - np.mod(t, every_ns)).view("datetime64[ns]")).tz_localize("UTC").array
         names.append("time")
-    cols["count"] = np.ones(len(events), dtype=np.int64)
-    return _finish(pd.DataFrame(cols, index=pd.RangeIndex(len(events))), names)
+    if not names:
+        return _finish(pd.DataFrame({"count": np.ones(len(events), dtype=np.int64)}), [])
+    frame = pd.DataFrame({k: np.asarray(v) if isinstance(v, np.ndarray) else v for k, v in cols.items()})
+    frame.index = pd.RangeIndex(len(events))
+    sizes = frame.groupby(names, dropna=False, observed=True, sort=False).size()
+    table = sizes.rename("count").reset_index()
+    for k in keys:  # only the distinct key combinations are turned into typed values
+        if kinds[k] == _TEXT:
+            table[k] = _typed([None if pd.isna(v) else v for v in table[k].astype(object)], _TEXT)
+    return _finish(table, names)
 
 
 def _distinct_from_counts(table: pd.DataFrame, field: str) -> list[Any]:
