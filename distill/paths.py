@@ -136,6 +136,22 @@ class Funnel:
         was matched, NaT if not).
     meta : dict
         Parameters and counts (``sessions``, ``within_seconds``, ``by``, ...).
+
+    Examples
+    --------
+    >>> import distill
+    >>> events = distill.datasets.load_sample()
+    >>> f = funnel(events, {"login": "click button#login-btn.btn-primary", "checkout": "click a#to-checkout"})
+    >>> print(f)
+    funnel over 21 sessions (session)
+    1. login: 10 entered, 40% go on
+    2. checkout: 4 entered
+    >>> f.completed, f.meta["sessions"], len(f.sessions)
+    (4, 21, 21)
+    >>> f.sessions["reached"].value_counts().sort_index().to_dict()
+    {0: 11, 1: 6, 2: 4}
+    >>> f.to_dict()["steps"][0]["median_seconds_to_next"]
+    5.6217
     """
 
     steps: pd.DataFrame

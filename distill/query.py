@@ -359,10 +359,28 @@ def _leaf(field: str, op: str, value: Any) -> Query:
 class Field:
     """A column of the event frame, to build queries on (``Q.user``, ``Q["page_url"]``).
 
+    Comparing a field (``==``, ``!=``, ``<``, ``<=``, ``>``, ``>=``) or calling
+    one of its methods (:meth:`isin`, :meth:`between`, :meth:`matches`, ...)
+    gives a :class:`Query`; ``Q.user == None`` means :meth:`isnull`. Fields
+    are not hashable, because ``==`` builds a query instead of comparing.
+
+    Parameters
+    ----------
+    name : str
+        The column's name (a role of the event frame such as ``user``,
+        ``type``, ``time``, ``path``, or any other column). It is checked
+        only when the query runs.
+
     Examples
     --------
     >>> (Q.type != "mouseover").to_dict()
     {'field': 'type', 'op': 'ne', 'value': 'mouseover'}
+    >>> import distill
+    >>> events = distill.datasets.load_sample()
+    >>> (Field("user") == "bob") == (Q.user == "bob")
+    True
+    >>> len(apply(events, Q["target"].startswith("input#")))
+    1601
     """
 
     __slots__ = ("name",)
@@ -452,9 +470,34 @@ Q = _Fields()
 def as_query(query: Query | Mapping[str, Any] | str | None) -> Query:
     """A :class:`Query` from a query, its dict, its JSON text, or None (everything).
 
+    Every function that takes a ``query=`` argument accepts all of these
+    forms through this function.
+
+    Parameters
+    ----------
+    query : Query, dict, str, bytes or None
+        A query (returned as it is), its dict (:meth:`Query.from_dict`), its
+        JSON text (:meth:`Query.from_json`), or None for :meth:`Query.all`.
+
+    Returns
+    -------
+    Query
+        The query.
+
+    Raises
+    ------
+    QueryError
+        If ``query`` is of another type, or its dict or JSON is malformed.
+
     Examples
     --------
     >>> as_query('{"field": "type", "op": "eq", "value": "click"}') == (Q.type == "click")
+    True
+    >>> import distill
+    >>> events = distill.datasets.load_sample()
+    >>> len(apply(events, as_query({"field": "user", "op": "eq", "value": "bob"})))
+    520
+    >>> as_query(None) == Query.all()
     True
     """
     if query is None:
@@ -678,21 +721,50 @@ FORM_TYPES = (*INPUT_TYPES, "submit", "reset")
 def clicks() -> Query:
     """Clicks and double clicks.
 
+    Returns
+    -------
+    Query
+        ``Q.type.isin(["click", "dblclick"])``.
+
     Examples
     --------
     >>> clicks().to_code()
     "Q.type.isin(['click', 'dblclick'])"
+    >>> import distill
+    >>> apply(distill.datasets.load_sample(), clicks())["type"].value_counts().loc[["click", "dblclick"]].tolist()
+    [310, 5]
     """
     return Q.type.isin(["click", "dblclick"])
 
 
 def inputs() -> Query:
-    """Typing and value changes: input, change, key and clipboard events."""
+    """Typing and value changes: input, change, key and clipboard events.
+
+    Returns
+    -------
+    Query
+        The events whose type is one of ``INPUT_TYPES`` (input, change,
+        keydown, keyup, keypress, paste, cut, copy, select).
+
+    Examples
+    --------
+    >>> import distill
+    >>> typed = apply(distill.datasets.load_sample(), inputs())
+    >>> len(typed), sorted(typed["type"].astype(str).unique())
+    (1134, ['change', 'input', 'keydown'])
+    """
     return Q.type.isin(list(INPUT_TYPES))
 
 
 def form_activity() -> Query:
     """Everything done in forms: inputs, submit/reset, and focus/blur on form fields.
+
+    Returns
+    -------
+    Query
+        :func:`inputs`, ``submit`` and ``reset`` events, and ``focus`` and
+        ``blur`` events whose target selector starts with ``input``,
+        ``select``, ``textarea``, ``button`` or ``form``.
 
     Examples
     --------
@@ -706,33 +778,115 @@ def form_activity() -> Query:
 
 
 def page_loads() -> Query:
-    """Page loads (UserALE logs them as raw and as custom ``load`` events)."""
+    """Page loads (UserALE logs them as raw and as custom ``load`` events).
+
+    Returns
+    -------
+    Query
+        ``Q.type == "load"``, whatever the log type.
+
+    Examples
+    --------
+    >>> import distill
+    >>> loads = apply(distill.datasets.load_sample(), page_loads())
+    >>> len(loads), loads["page_url"].nunique() > 1
+    (60, True)
+    """
     return Q.type == "load"
 
 
 def user(name: str) -> Query:
-    """One user's events."""
+    """One user's events.
+
+    Parameters
+    ----------
+    name : str
+        The user id (the ``user`` column, UserALE's ``userId``).
+
+    Returns
+    -------
+    Query
+        ``Q.user == name``.
+
+    Examples
+    --------
+    >>> import distill
+    >>> bob = apply(distill.datasets.load_sample(), user("bob"))
+    >>> len(bob), bob["user"].astype(str).unique().tolist()
+    (520, ['bob'])
+    """
     return Q.user == name
 
 
 def session(session_id: str) -> Query:
-    """One session's events."""
+    """One session's events.
+
+    Parameters
+    ----------
+    session_id : str
+        The session id (the ``session`` column: UserALE's ``sessionId``, or
+        the id :func:`distill.sessions.sessionize` computed).
+
+    Returns
+    -------
+    Query
+        ``Q.session == session_id``.
+
+    Examples
+    --------
+    >>> import distill
+    >>> one = apply(distill.datasets.load_sample(), session("session_1796412510738"))
+    >>> len(one), one["user"].astype(str).unique().tolist()
+    (103, ['carol'])
+    """
     return Q.session == session_id
 
 
 def window(start: Any, end: Any) -> Query:
     """Events with ``start <= time <= end`` (times as text, datetime or Timestamp; naive means UTC).
 
+    Parameters
+    ----------
+    start, end : str, datetime or pandas.Timestamp
+        The first and last time included. Text is parsed by pandas; times
+        without a time zone are taken as UTC, others converted to UTC.
+
+    Returns
+    -------
+    Query
+        ``Q.time.between(start, end)`` (both ends included).
+
+    Raises
+    ------
+    QueryError
+        If ``start`` or ``end`` is not a time.
+
     Examples
     --------
     >>> window("2026-12-04 19:29", "2026-12-04 19:30").to_code()
     "Q.time.between('2026-12-04T19:29:00Z', '2026-12-04T19:30:00Z')"
+    >>> import distill
+    >>> minute = apply(distill.datasets.load_sample(), window("2026-12-04 19:29", "2026-12-04 19:30"))
+    >>> len(minute), str(minute["time"].min()), str(minute["time"].max())
+    (1602, '2026-12-04 19:29:00.164800+00:00', '2026-12-04 19:29:59.441000+00:00')
     """
     return Q.time.between(start, end)
 
 
 def page(url: str) -> Query:
     """Events on one page, whatever its query string or fragment.
+
+    Parameters
+    ----------
+    url : str
+        The page address without query string and fragment (as
+        :func:`distill.frame.page_key` gives it).
+
+    Returns
+    -------
+    Query
+        ``page_url`` equal to ``url``, or starting with ``url + "?"`` or
+        ``url + "#"``.
 
     Examples
     --------
@@ -745,20 +899,74 @@ def page(url: str) -> Query:
 
 
 def user_actions() -> Query:
-    """Events UserALE marks as user actions (``userAction: true``)."""
+    """Events UserALE marks as user actions (``userAction: true``).
+
+    Returns
+    -------
+    Query
+        ``Q.user_action == True``. The frame needs the ``user_action`` role
+        (the built-in ``userale`` schema maps it); on a frame without it the
+        query raises :class:`QueryError` naming the missing column.
+
+    Examples
+    --------
+    >>> import distill
+    >>> acts = apply(distill.datasets.load_sample(), user_actions())
+    >>> len(acts), sorted(acts["log_type"].astype(str).unique())
+    (3198, ['custom', 'raw'])
+    """
     return Q.user_action == True  # noqa: E712 - builds a Query
 
 
 def raw_logs() -> Query:
-    """UserALE raw logs (one per DOM event)."""
+    """UserALE raw logs (one per DOM event).
+
+    Returns
+    -------
+    Query
+        ``Q.log_type == "raw"``.
+
+    Examples
+    --------
+    >>> import distill
+    >>> len(apply(distill.datasets.load_sample(), raw_logs()))
+    3173
+    """
     return Q.log_type == "raw"
 
 
 def interval_logs() -> Query:
-    """UserALE interval logs (time spent on a target)."""
+    """UserALE interval logs (time spent on a target).
+
+    Returns
+    -------
+    Query
+        ``Q.log_type == "interval"``; :func:`distill.intervals.logged_intervals`
+        reads these logs with their known defects corrected.
+
+    Examples
+    --------
+    >>> import distill
+    >>> spans = apply(distill.datasets.load_sample(), interval_logs())
+    >>> len(spans), bool(spans["end_time"].notna().all())
+    (1605, True)
+    """
     return Q.log_type == "interval"
 
 
 def custom_logs() -> Query:
-    """UserALE custom logs (application-defined, browser-extension tab events)."""
+    """UserALE custom logs (application-defined, browser-extension tab events).
+
+    Returns
+    -------
+    Query
+        ``Q.log_type == "custom"``.
+
+    Examples
+    --------
+    >>> import distill
+    >>> custom = apply(distill.datasets.load_sample(), custom_logs())
+    >>> custom["type"].astype(str).value_counts().to_dict()
+    {'load': 60, 'filterApplied': 25}
+    """
     return Q.log_type == "custom"

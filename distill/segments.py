@@ -104,11 +104,35 @@ def _times(frame: pd.DataFrame, column: str, what: str) -> np.ndarray:
 def group_keys(segments: pd.DataFrame, by: str | Sequence[str] | None = None) -> list[str]:
     """The group keys of a segments frame: ``by`` if given, else every column but start, end and label.
 
+    The set operations use it to decide which segments may be combined:
+    only those of the same group.
+
+    Parameters
+    ----------
+    segments : pandas.DataFrame
+        A segments frame (one built by hand works too).
+    by : str or list of str, optional
+        Keys to use instead; each must be a column of ``segments``.
+
+    Returns
+    -------
+    list of str
+        The keys, in column order (or in the order ``by`` gives them); empty
+        when the segments are not grouped.
+
+    Raises
+    ------
+    FrameError
+        If a key in ``by`` is not a column.
+
     Examples
     --------
     >>> import distill
-    >>> group_keys(windows(distill.datasets.load_sample(), "1min", by="user"))
+    >>> events = distill.datasets.load_sample()
+    >>> group_keys(windows(events, "1min", by="user"))
     ['user']
+    >>> group_keys(windows(events, "1min", by=["user", "session"]))
+    ['user', 'session']
     """
     if by is not None:
         keys = _by_list(by)
@@ -599,6 +623,31 @@ def union(
     Labels (``label=None``): the distinct labels merged into each result,
     joined with ``"|"``.
 
+    Parameters
+    ----------
+    a, b : pandas.DataFrame
+        Segments frames with the same group keys (or at least the keys
+        ``by`` names). Overlapping segments within each are allowed.
+    by : str or list of str, optional
+        Group keys; default: the group keys of ``a`` (:func:`group_keys`),
+        which must equal those of ``b``.
+    label : str, optional
+        Label of every result; None: the distinct labels of the segments
+        merged into each result, sorted and joined with ``"|"``.
+
+
+    Returns
+    -------
+    pandas.DataFrame
+        A segments frame (kind ``segments``): disjoint, non-touching
+        segments sorted by group and start; empty segments vanish.
+
+    Raises
+    ------
+    FrameError
+        If ``a`` and ``b`` have different group keys and ``by`` is not given,
+        or a key is missing.
+
     Examples
     --------
     >>> import distill
@@ -606,6 +655,17 @@ def union(
     >>> u = union(around(events, "submit"), around(events, "change"))
     >>> sorted(u["label"].cat.categories)
     ['around']
+    >>> submits = around(events, "submit", before="10s", after="2s", label="submit")
+    >>> changes = around(events, "change", before="3s", after="1s", label="change")
+    >>> forms = union(submits, changes)
+    >>> forms["label"].astype(str).value_counts().to_dict()
+    {'change': 26, 'change|submit': 13}
+    >>> def seconds(s):
+    ...     return (s["end"] - s["start"]).sum().total_seconds()
+    >>> both = intersect(submits, changes)
+    >>> covered = seconds(merge_overlaps(submits)) + seconds(merge_overlaps(changes)) - seconds(both)
+    >>> round(seconds(forms), 3) == round(covered, 3)
+    True
     """
     return _setop(a, b, lambda x, y: x | y, by, label, "union")
 
@@ -615,6 +675,32 @@ def intersect(
 ) -> pd.DataFrame:
     """Time covered by both ``a`` and ``b``, per group; the pieces keep ``a``'s labels.
 
+    Parameters
+    ----------
+    a, b : pandas.DataFrame
+        Segments frames with the same group keys (or at least the keys
+        ``by`` names). Overlapping segments within each are allowed.
+    by : str or list of str, optional
+        Group keys; default: the group keys of ``a`` (:func:`group_keys`),
+        which must equal those of ``b``.
+    label : str, optional
+        Label of every result; None: each piece takes the labels of the
+        segments of ``a`` it lies in (joined with ``"|"`` where ``a``'s
+        segments overlap).
+
+
+    Returns
+    -------
+    pandas.DataFrame
+        A segments frame (kind ``segments``): disjoint, non-touching
+        segments sorted by group and start; empty pieces vanish.
+
+    Raises
+    ------
+    FrameError
+        If ``a`` and ``b`` have different group keys and ``by`` is not given,
+        or a key is missing.
+
     Examples
     --------
     >>> import distill
@@ -623,6 +709,9 @@ def intersect(
     >>> both = intersect(w, around(events, "submit", by="session"))
     >>> set(both["label"].astype(str))
     {'window'}
+    >>> import pandas as pd
+    >>> bool((both["end"] - both["start"]).max() <= pd.Timedelta("10s"))
+    True
     """
     return _setop(a, b, lambda x, y: x & y, by, label, "intersect")
 
@@ -632,13 +721,44 @@ def difference(
 ) -> pd.DataFrame:
     """Time covered by ``a`` but not by ``b``, per group; the pieces keep ``a``'s labels.
 
+    Parameters
+    ----------
+    a, b : pandas.DataFrame
+        Segments frames with the same group keys (or at least the keys
+        ``by`` names). Overlapping segments within each are allowed.
+    by : str or list of str, optional
+        Group keys; default: the group keys of ``a`` (:func:`group_keys`),
+        which must equal those of ``b``.
+    label : str, optional
+        Label of every result; None: each piece takes the labels of the
+        segments of ``a`` it lies in (joined with ``"|"`` where ``a``'s
+        segments overlap).
+
+
+    Returns
+    -------
+    pandas.DataFrame
+        A segments frame (kind ``segments``): disjoint, non-touching
+        segments sorted by group and start; empty pieces vanish.
+
+    Raises
+    ------
+    FrameError
+        If ``a`` and ``b`` have different group keys and ``by`` is not given,
+        or a key is missing.
+
     Examples
     --------
     >>> import distill
     >>> events = distill.datasets.load_sample()
     >>> w = windows(events, "1min", by="session")
-    >>> active = difference(w, idle(events, gap="5s"))
-    >>> bool((active["end"] - active["start"]).sum() < (w["end"] - w["start"]).sum())
+    >>> gaps = idle(events, gap="5s")
+    >>> active = difference(w, gaps)
+    >>> def seconds(s):
+    ...     return (s["end"] - s["start"]).sum().total_seconds()
+    >>> seconds(active) < seconds(w)
+    True
+    >>> round(seconds(active) + seconds(intersect(w, gaps)), 3) == round(seconds(w), 3)
     True
     """
     return _setop(a, b, lambda x, y: x & ~y, by, label, "difference")
