@@ -43,7 +43,42 @@ __all__ = ["DistillAccessor"]
 
 @pd.api.extensions.register_dataframe_accessor("distill")
 class DistillAccessor:
-    """Distill methods on a canonical event frame (``df.distill``)."""
+    """Distill methods on a canonical event frame (``df.distill``).
+
+    pandas builds it when ``df.distill`` is accessed; do not build it
+    yourself. Every method is a one-line delegation to the function it
+    names (``df.distill.funnel(steps)`` is ``distill.paths.funnel(df,
+    steps)``), with the same arguments after the events and the same result;
+    functions that plugins register (entry points ``distill.transforms`` and
+    ``distill.features``) appear as methods too.
+
+    Parameters
+    ----------
+    df : pandas.DataFrame
+        The frame the methods work on, checked with
+        :func:`distill.frame.validate` (columns, dtypes, time order).
+
+    Raises
+    ------
+    FrameError
+        If ``df`` is not an event frame, saying what is wrong and how to
+        build one.
+
+    Examples
+    --------
+    >>> import distill
+    >>> events = distill.datasets.load_sample()
+    >>> clicks = events.distill.query(distill.Q.type == "click")
+    >>> len(clicks), clicks.distill.summary().users
+    (310, 8)
+    >>> events.distill.session_table().equals(distill.sessions.session_table(events))
+    True
+    >>> import pandas as pd
+    >>> pd.DataFrame({"a": [1]}).distill
+    Traceback (most recent call last):
+    ...
+    distill.errors.FrameError: not a Distill event frame: missing columns: event_id, ...
+    """
 
     def __init__(self, df: pd.DataFrame):
         self._df = frame.validate(df)

@@ -489,7 +489,25 @@ def _non_negative(text: str) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    """The argument parser of the ``distill`` command."""
+    """The argument parser of the ``distill`` command.
+
+    Each sub-command (``summary``, ``sessions``, ``graph``, ``query``,
+    ``serve``, ``demo``) sets ``func``, the function :func:`main` calls with
+    the parsed arguments. Useful to read the options a command takes, or to
+    check arguments without running anything.
+
+    Returns
+    -------
+    argparse.ArgumentParser
+        A new parser; its ``error`` prints a one-line message and exits with
+        status 2.
+
+    Examples
+    --------
+    >>> args = build_parser().parse_args(["graph", "--sample", "--by", "page", "--min-count", "3"])
+    >>> args.command, args.sample, args.by, args.min_count, args.format
+    ('graph', True, 'page', 3, 'json')
+    """
     from distill._version import __version__
 
     parser = _Parser(
@@ -556,10 +574,35 @@ def _one_line(text: str) -> str:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the ``distill`` command; returns the exit status (0 ok, 1 bad input, 2 bad usage).
 
+    The console script ``distill`` calls it. Output goes to stdout (or
+    ``--output``), messages to stderr, one line each; with the environment
+    variable ``DISTILL_DEBUG`` set, errors raise with their traceback instead.
+
     Parameters
     ----------
     argv : sequence of str, optional
         Arguments (default ``sys.argv[1:]``).
+
+    Returns
+    -------
+    int
+        The exit status: 0 when the command succeeded (also when stdout was
+        closed early, as by ``| head``), 1 for bad input or any other error,
+        2 for bad usage (argparse's status), 130 when interrupted.
+
+    Examples
+    --------
+    >>> import contextlib, io, json
+    >>> out = io.StringIO()
+    >>> with contextlib.redirect_stdout(out):
+    ...     status = main(["sessions", "--sample"])
+    >>> doc = json.loads(out.getvalue())
+    >>> status, doc["kind"], len(doc["data"]["records"])
+    (0, 'sessions', 21)
+    >>> main(["summary", "--no-such-option"])  # the message goes to stderr
+    2
+    >>> main(["summary", "/no/such/file.ndjson"])
+    1
     """
     from distill.errors import DistillError
 

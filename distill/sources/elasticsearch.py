@@ -111,6 +111,25 @@ _RETRYABLE_SORT = ("fielddata", "_id")
 def is_read_request(method: str, path: str) -> bool:
     """Whether ``method path`` is one of :data:`READ_ENDPOINTS` (the query string ignored).
 
+    The source checks every request with it before sending, so Distill never
+    writes to a cluster; tests use it to prove that no other request left.
+
+    Parameters
+    ----------
+    method : str
+        The HTTP method, any case (``"POST"``, ``"get"``).
+    path : str
+        The request path, with or without a query string. An index
+        expression (``{i}`` in the patterns) is any path segment that does
+        not start with ``_``, so ``/_bulk`` is never taken for an index.
+
+    Returns
+    -------
+    bool
+        True for the search, count, point-in-time, scroll and metadata
+        reads the source uses; False for anything else (writes, deletes of
+        documents or indices, unknown endpoints).
+
     Examples
     --------
     >>> is_read_request("POST", "/userale-*/_search?scroll=2m")
