@@ -98,10 +98,11 @@ def test_values_parsed_like_an_independent_reader(sample_ndjson):
 
 
 def test_legacy_session_id_and_browser_object(data_dir):
-    events = distill.read(data_dir / "sample_data.json")
+    events = distill.read(data_dir / "sample_data.json", schema="userale-full")
     assert events["session"].notna().all()  # sessionID (2.2) maps to session
     assert set(events["browser"].dropna().astype(str)) == {"chrome"}
-    current = distill.read(data_dir / "monorepo-current-format-75.json")
+    assert "browser" not in distill.read(data_dir / "sample_data.json").columns  # the lean default
+    current = distill.read(data_dir / "monorepo-current-format-75.json", schema="userale-full")
     assert current["user_agent"].notna().all() and current["browser"].isna().all()
 
 

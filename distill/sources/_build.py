@@ -339,8 +339,10 @@ def build_block(
     data: dict[str, Any] = {}
     for role in schema.roles.values():
         values = _coalesce(cols, role.fields)
-        missing = _missing(values)
-        if missing.any():
+        # where a value is missing matters only to required roles, defaults and field problems
+        check = role.required or role.default is not None or any(f in field_problems for f in role.fields)
+        missing = _missing(values) if check else None
+        if missing is not None and missing.any():
             absent = np.flatnonzero(missing).tolist()
             probs: list[str | None]
             if any(f in field_problems for f in role.fields):
