@@ -771,7 +771,7 @@ def relabel(
     mapped = pd.Categorical(labels) if labels else pd.Categorical([])
     label_cats = categories(mapped.categories)
     new_codes = np.where(codes >= 0, mapped.codes[np.clip(codes, 0, None)] if len(labels) else -1, -1)
-    out = events.copy()
+    out = events.copy(deep=False)
     out[target] = pd.Categorical.from_codes(new_codes, categories=label_cats)
     hit_events = int(np.where(codes >= 0, matched[np.clip(codes, 0, None)] if len(labels) else False, False).sum())
     entry = {

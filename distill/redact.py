@@ -379,7 +379,7 @@ def redact(
     wanted_types = [types] if isinstance(types, str) else list(types)
     key_list = list(keys)
     n = len(events)
-    out = events.copy()
+    out = events.copy(deep=False)
     selected, password, password_names, fields_desc = _field_masks(events, fields, rules, column)
     typed = _select._isin(events["type"], wanted_types) if "type" in events.columns else np.zeros(n, dtype=bool)
     rows = typed & selected

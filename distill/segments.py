@@ -876,7 +876,7 @@ def label_events(
     """
     _new_columns(events, ["segment", "segment_label"], "label_events")
     rows, seg = _pairs(events, segments, by, closed, "label_events")
-    out = events.copy()
+    out = events.copy(deep=False)
     pick = np.full(len(events), -1, dtype=np.int64)
     if len(rows):
         s, _ = _spans(segments, "label_events")

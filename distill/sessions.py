@@ -354,7 +354,7 @@ def sessionize(
     ev_codes = np.empty(n, dtype=np.int64)
     ev_codes[order] = run_code.reshape(-1)[run]
 
-    out = events.copy()
+    out = events.copy(deep=False)  # new columns replace, never write into, the shared ones
     if "logged_session" not in out.columns:
         out.insert(out.columns.get_loc(session) + 1, "logged_session", events[session])
     out[session] = pd.Categorical.from_codes(ev_codes, categories=categories(cats))
@@ -730,7 +730,7 @@ def tabs(
         tab_val[fill] = t_labels[mode[s_codes[fill]]]
         source[fill] = "session"
 
-    out = events.copy()
+    out = events.copy(deep=False)
     known = pd.isna(tab_val)
     tab_cat = pd.Categorical(tab_val, categories=categories(np.sort(pd.unique(tab_val[~known]).astype(str))))
     src_cat = pd.Categorical(source, categories=categories(["active", "logged", "session"]))
