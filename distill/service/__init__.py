@@ -30,21 +30,106 @@ __all__ = ["create_app", "serve", "openapi_document", "load_settings", "Settings
 
 
 def create_app(settings: Any = None, *, env: Any = None) -> Any:
-    """The FastAPI application; see :func:`distill.service.app.create_app`."""
+    """The FastAPI application; see :func:`distill.service.app.create_app`.
+
+    Imports FastAPI only when called, so ``import distill.service`` works
+    without the ``service`` extra.
+
+    Parameters
+    ----------
+    settings : Settings, mapping, settings file path, or None
+        See :func:`~distill.service.settings.load_settings` (None: the
+        ``DISTILL_SETTINGS`` file if set, else the defaults, plus
+        ``DISTILL_*`` environment variables).
+    env : mapping, optional
+        Where API keys and source credentials are read (default
+        ``os.environ``).
+
+    Returns
+    -------
+    fastapi.FastAPI
+        The ASGI application, routes under ``/v1``.
+
+    Raises
+    ------
+    SettingsError
+        Invalid settings, or authentication on without any key.
+    MissingDependencyError
+        Without the ``service`` extra.
+
+    Examples
+    --------
+    >>> from fastapi.testclient import TestClient
+    >>> app = create_app({"auth": {"enabled": False}}, env={})
+    >>> with TestClient(app) as client:
+    ...     doc = client.get("/v1/sessions", params={"limit": 50}).json()
+    >>> doc["kind"], len(doc["data"]["records"]), doc["meta"]["source"]
+    ('sessions', 21, 'sample')
+    """
     from distill.service.app import create_app as _create
 
     return _create(settings, env=env)
 
 
 def openapi_document(settings: Any = None, *, plugins: bool = True) -> dict[str, Any]:
-    """The OpenAPI document; see :func:`distill.service.app.openapi_document`."""
+    """The OpenAPI document; see :func:`distill.service.app.openapi_document`.
+
+    Parameters
+    ----------
+    settings : Settings or mapping, optional
+        Settings of the app to describe (default: the defaults with
+        authentication off).
+    plugins : bool
+        Include the ``/v1/plugins/<name>`` routes of installed plugins.
+
+    Returns
+    -------
+    dict
+        The OpenAPI 3.1 document, as ``GET /v1/openapi.json`` serves it.
+
+    Examples
+    --------
+    >>> doc = openapi_document(plugins=False)
+    >>> doc["info"]["title"], sorted(p for p in doc["paths"] if p.startswith("/v1/sessions"))
+    ('Distill', ['/v1/sessions', '/v1/sessions/{session_id}'])
+    """
     from distill.service.app import openapi_document as _doc
 
     return _doc(settings, plugins=plugins)
 
 
 def serve(settings: Any = None, **overrides: Any) -> None:
-    """Run the service; see :func:`distill.service.server.serve`."""
+    """Run the service; see :func:`distill.service.server.serve`.
+
+    Blocks until interrupted. The settings are checked before anything
+    listens (:func:`~distill.service.server.check_server`).
+
+    Parameters
+    ----------
+    settings : Settings, mapping, path or None
+        See :func:`~distill.service.settings.load_settings`.
+    **overrides
+        Fields of the ``server`` section to override (``host``, ``port``,
+        ``certfile``, ``keyfile``, ``http``, ``workers``, ``log_level``);
+        None values are ignored.
+
+    Raises
+    ------
+    SettingsError
+        Insecure or incomplete settings, or no API key.
+    MissingDependencyError
+        Without the ``service`` extra.
+
+    Examples
+    --------
+    Plain HTTP is refused on an address other than loopback, before anything
+    listens:
+
+    >>> serve({"auth": {"enabled": False}}, http=True, host="0.0.0.0")
+    Traceback (most recent call last):
+    ...
+    distill.service.settings.SettingsError: server.http: plain HTTP is only served on a loopback address ...
+    """
     from distill.service.server import serve as _serve
 
     _serve(settings, **overrides)

@@ -186,7 +186,42 @@ class _Overloaded(Exception):
 class Runtime:
     """What a running app holds: settings, the source catalog, API keys, the worker pool.
 
-    Reached from a route as ``request.app.state.distill``.
+    Reached from a route as ``request.app.state.distill``; :func:`create_app`
+    builds one per application. Routes use it to check keys
+    (:meth:`key_ok`), bound pages (:meth:`page`) and run analyses in worker
+    threads within the time limit (:meth:`respond`).
+
+    Parameters
+    ----------
+    settings : Settings
+        The service's settings.
+    env : mapping, optional
+        Where API keys and source credentials are read (default
+        ``os.environ``).
+
+    Attributes
+    ----------
+    settings : Settings
+        The settings it was built with.
+    catalog : Catalog
+        The sources and the cache of their (redacted) event frames.
+
+    Raises
+    ------
+    SettingsError
+        Authentication on without any key, with a key shorter than 16
+        characters, or with an unreadable ``auth.keys_file``.
+
+    Examples
+    --------
+    >>> from distill.service.settings import load_settings
+    >>> rt = Runtime(load_settings({}, env={}), env={"DISTILL_API_KEYS": "k-0123456789abcdef"})
+    >>> rt.key_ok("k-0123456789abcdef"), rt.key_ok("guess"), rt.key_ok(None)
+    (True, False, False)
+    >>> rt.page(0, None)  # the default page size
+    (0, 100)
+    >>> len(rt.catalog.events())  # the default source: the bundled sample
+    4863
     """
 
     def __init__(self, settings: Settings, *, env: Mapping[str, str] | None = None):
@@ -620,6 +655,16 @@ def openapi_document(settings: Settings | Mapping[str, Any] | None = None, *, pl
     Returns
     -------
     dict
+        The OpenAPI 3.1 document: every route under ``/v1`` with its
+        parameters, request and response models and problem responses.
+
+    Examples
+    --------
+    >>> doc = openapi_document(plugins=False)
+    >>> doc["openapi"], doc["info"]["title"]
+    ('3.1.0', 'Distill')
+    >>> "/v1/events" in doc["paths"], any(p.startswith("/v1/plugins/") for p in doc["paths"])
+    (True, False)
     """
     if settings is None:
         settings = {"auth": {"enabled": False}}

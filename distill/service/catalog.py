@@ -77,10 +77,27 @@ class _Entry:
 def redactor() -> Callable[[pd.DataFrame], pd.DataFrame]:
     """The library's redaction function (masks typed values in an event frame).
 
+    The catalog applies it to every frame it reads when the settings ask for
+    redaction (the default), before the frame is cached.
+
+    Returns
+    -------
+    callable
+        ``f(events) -> events``: :func:`distill.filters.redact` with its
+        defaults (every typed value masked, passwords first).
+
     Raises
     ------
     SettingsError
         If this version of Distill has no redaction function.
+
+    Examples
+    --------
+    >>> import distill
+    >>> redact = redactor()
+    >>> events = distill.datasets.load_sample()
+    >>> "hunter2" in distill.to_json(events), "hunter2" in distill.to_json(redact(events))
+    (True, False)
     """
     try:
         from distill.filters import redact
@@ -105,6 +122,32 @@ class Catalog:
         Where credentials named by sources are looked up (default ``os.environ``).
     clock : callable, optional
         Monotonic clock (for tests).
+
+    Attributes
+    ----------
+    settings : Settings
+        The settings it was built with.
+
+    Raises
+    ------
+    SettingsError
+        Redaction asked for but unavailable (see :func:`redactor`).
+
+    Examples
+    --------
+    >>> from distill.service.settings import load_settings
+    >>> catalog = Catalog(load_settings(env={}))
+    >>> catalog.names()
+    ['sample']
+    >>> events = catalog.events("sample")  # read once, redacted, then cached
+    >>> len(events), "hunter2" in events["details"].str.cat(sep=" ")
+    (4863, False)
+    >>> catalog.table()[["name", "kind", "default", "cached"]].to_dict("records")
+    [{'name': 'sample', 'kind': 'sample', 'default': True, 'cached': True}]
+    >>> catalog.events("nope")
+    Traceback (most recent call last):
+    ...
+    distill.service.catalog.SourceNotFoundError: no source named 'nope'; sources: sample
     """
 
     def __init__(

@@ -36,11 +36,35 @@ _SETTINGS_ENV = "_DISTILL_SERVE_SETTINGS"
 def check_server(settings: Settings) -> Settings:
     """Refuse settings that would serve insecurely; return them unchanged otherwise.
 
+    :func:`serve` calls it before anything listens.
+
+    Parameters
+    ----------
+    settings : Settings
+        The service's settings; only the ``server`` section is checked.
+
+    Returns
+    -------
+    Settings
+        ``settings`` itself.
+
     Raises
     ------
     SettingsError
         HTTPS without a readable certificate and key, or plain HTTP on a
-        non-loopback address.
+        non-loopback address, or a ``server.keyfile_password_env`` that is
+        not set.
+
+    Examples
+    --------
+    >>> from distill.service.settings import load_settings
+    >>> local = load_settings({"server": {"http": True}}, env={})
+    >>> check_server(local) is local
+    True
+    >>> check_server(load_settings(env={}))  # the default is HTTPS, which needs a certificate
+    Traceback (most recent call last):
+    ...
+    distill.service.settings.SettingsError: HTTPS needs server.certfile and server.keyfile (PEM); ...
     """
     server = settings.server
     if server.http:
@@ -67,7 +91,33 @@ def check_server(settings: Settings) -> Settings:
 
 
 def uvicorn_config(settings: Settings, app: Any) -> dict[str, Any]:
-    """Keyword arguments for ``uvicorn.Config`` from the settings."""
+    """Keyword arguments for ``uvicorn.Config`` from the settings.
+
+    Parameters
+    ----------
+    settings : Settings
+        The service's settings (checked with :func:`check_server` first).
+    app : object
+        The ASGI application, or an import string of an app factory.
+
+    Returns
+    -------
+    dict
+        ``app``, ``host``, ``port``, ``log_level``; no ``Server`` header, no
+        proxy headers trusted, ``limit_concurrency`` from
+        ``limits.max_connections``, a 5-second keep-alive, and for HTTPS the
+        certificate, key and (read from its environment variable) the key's
+        password.
+
+    Examples
+    --------
+    >>> from distill.service.settings import load_settings
+    >>> options = uvicorn_config(load_settings({"server": {"http": True, "port": 8080}}, env={}), app=None)
+    >>> options["host"], options["port"], options["server_header"], options["limit_concurrency"]
+    ('127.0.0.1', 8080, False, 256)
+    >>> "ssl_certfile" in options  # plain HTTP on loopback
+    False
+    """
     server = settings.server
     options: dict[str, Any] = {
         "app": app,
@@ -117,6 +167,18 @@ def serve(settings: Any = None, **overrides: Any) -> None:
     ------
     SettingsError
         Insecure or incomplete settings (see :func:`check_server`), or no API key.
+    MissingDependencyError
+        Without the ``service`` extra (uvicorn).
+
+    Examples
+    --------
+    Settings are checked before anything listens; HTTPS with a certificate
+    that is not there is refused:
+
+    >>> serve(http=False, certfile="/no/such/cert.pem", keyfile="/no/such/key.pem")
+    Traceback (most recent call last):
+    ...
+    distill.service.settings.SettingsError: server.certfile: /no/such/cert.pem is not a readable file
     """
     try:
         import uvicorn

@@ -116,6 +116,19 @@ class ServerSettings:
         loopback address (``127.0.0.1``, ``::1``, ``localhost``).
     workers : int
         Worker processes (each holds its own frame cache).
+    log_level : str
+        uvicorn's log level (``critical``, ``error``, ``warning``, ``info``,
+        ``debug``, ``trace``; default ``info``).
+
+    Examples
+    --------
+    >>> server = load_settings({"server": {"port": 9443}}, env={}).server
+    >>> server.host, server.port, server.http
+    ('127.0.0.1', 9443, False)
+    >>> load_settings({"server": {"port": 70000}}, env={})
+    Traceback (most recent call last):
+    ...
+    distill.service.settings.SettingsError: server.port: 70000 is not a TCP port
     """
 
     host: str = "127.0.0.1"
@@ -141,6 +154,12 @@ class AuthSettings:
         Environment variable with comma-separated keys.
     keys_file : str or None
         File with one key per line (``#`` starts a comment).
+
+    Examples
+    --------
+    >>> auth = load_settings({"auth": {"keys_file": "/etc/distill/api-keys"}}, env={}).auth
+    >>> auth.enabled, auth.keys_env, auth.keys_file
+    (True, 'DISTILL_API_KEYS', '/etc/distill/api-keys')
     """
 
     enabled: bool = True
@@ -170,6 +189,17 @@ class LimitSettings:
         Analyses running at once (threads); others wait, within ``timeout``.
     max_connections : int
         Open connections the server accepts before answering 503.
+
+    Examples
+    --------
+    >>> limits = load_settings({"limits": {"max_page": 500, "default_page": 50}},
+    ...                        env={"DISTILL_LIMITS__TIMEOUT": "10"}).limits
+    >>> limits.default_page, limits.max_page, limits.timeout
+    (50, 500, 10.0)
+    >>> load_settings({"limits": {"default_page": 0}}, env={})
+    Traceback (most recent call last):
+    ...
+    distill.service.settings.SettingsError: limits.default_page: must be between 1 and limits.max_page (10000)
     """
 
     max_request_bytes: int = 1_048_576
@@ -194,6 +224,11 @@ class CacheSettings:
     ttl : float
         Seconds before a cached frame is loaded again. File sources are also
         reloaded as soon as a file's size or modification time changes.
+
+    Examples
+    --------
+    >>> load_settings(env={"DISTILL_CACHE__FRAMES": "0"}).cache  # no cache: read on every request
+    CacheSettings(frames=0, ttl=300.0)
     """
 
     frames: int = 4
@@ -202,7 +237,35 @@ class CacheSettings:
 
 @dataclass(frozen=True)
 class CorsSettings:
-    """Cross-origin requests: off unless ``origins`` lists some."""
+    """Cross-origin requests: off unless ``origins`` lists some.
+
+    Browsers on the listed origins may call the service (``Access-Control-*``
+    headers); credentials (cookies) are never allowed, the API key travels in
+    a header.
+
+    Attributes
+    ----------
+    origins : tuple of str
+        Origins allowed (``https://dashboard.example.org``), or ``("*",)``
+        for any; ``*`` stands alone. Empty (default): no CORS headers.
+    methods : tuple of str
+        HTTP methods allowed (default GET and POST).
+    headers : tuple of str
+        Request headers allowed (default ``X-API-Key``, ``Authorization``,
+        ``Content-Type``).
+    max_age : int
+        Seconds a browser may cache a preflight answer.
+
+    Examples
+    --------
+    >>> cors = load_settings({"cors": {"origins": ["https://dashboard.example.org"]}}, env={}).cors
+    >>> cors.origins, cors.methods
+    (('https://dashboard.example.org',), ('GET', 'POST'))
+    >>> load_settings({"cors": {"origins": ["*", "https://dashboard.example.org"]}}, env={})
+    Traceback (most recent call last):
+    ...
+    distill.service.settings.SettingsError: cors.origins: '*' stands alone
+    """
 
     origins: tuple[str, ...] = ()
     methods: tuple[str, ...] = ("GET", "POST")
@@ -238,6 +301,18 @@ class SourceSettings:
         A :class:`~distill.query.Query` (as a dict) every read is restricted to.
     options : mapping
         Further keyword arguments for the source object.
+
+    Examples
+    --------
+    >>> s = load_settings({"sources": {"prod": {"kind": "elasticsearch", "hosts": ["https://es.example.org:9200"],
+    ...                                         "index": "userale-*", "password_env": "ES_PASSWORD"}}}, env={})
+    >>> prod = s.source("prod")
+    >>> prod.kind, prod.index, prod.password_env, prod.schema
+    ('elasticsearch', 'userale-*', 'ES_PASSWORD', 'userale')
+    >>> load_settings({"sources": {"prod": {"kind": "elasticsearch", "hosts": ["https://es:9200"]}}}, env={})
+    Traceback (most recent call last):
+    ...
+    distill.service.settings.SettingsError: sources.prod: an elasticsearch source needs 'hosts' and 'index'
     """
 
     name: str
@@ -273,6 +348,14 @@ class Settings:
         response (default true).
     public_docs : bool
         Serve ``/v1/openapi.json`` and ``/v1/docs`` without an API key.
+
+    Examples
+    --------
+    >>> s = load_settings({"sources": {"logs": {"paths": ["/data/*.ndjson.gz"]}}, "redact": False}, env={})
+    >>> s.source_names(), s.default_source, s.redact, s.server.port
+    (['logs'], 'logs', False, 8443)
+    >>> s.replace(redact=True).redact, s.redact  # a changed copy; settings are frozen
+    (True, False)
     """
 
     server: ServerSettings = field(default_factory=ServerSettings)
@@ -313,6 +396,20 @@ class Settings:
 
 def is_loopback(host: str) -> bool:
     """Whether ``host`` is a loopback address.
+
+    Plain HTTP, and a service without API keys, are allowed only there.
+
+    Parameters
+    ----------
+    host : str
+        A host name or an IPv4/IPv6 address (brackets allowed: ``[::1]``).
+
+    Returns
+    -------
+    bool
+        True for ``localhost`` (any case) and addresses in ``127.0.0.0/8``
+        or ``::1``; False for other names and addresses (names are not
+        resolved).
 
     Examples
     --------
@@ -520,10 +617,33 @@ def _from_env(env: Mapping[str, str]) -> dict[str, Any]:
 def read_settings_file(path: str | os.PathLike[str]) -> dict[str, Any]:
     """Parse a settings file (``.yaml``/``.yml``, ``.toml`` or ``.json``) into a dict.
 
+    Only parses: :func:`load_settings` checks the content. YAML needs PyYAML
+    (part of the ``service`` extra).
+
+    Parameters
+    ----------
+    path : str or path
+        The file; its suffix says the format.
+
+    Returns
+    -------
+    dict
+        The top-level mapping (empty for an empty file).
+
     Raises
     ------
     SettingsError
         A missing or unparsable file, or an unknown suffix.
+
+    Examples
+    --------
+    >>> import pathlib, tempfile
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "service.json"
+    >>> _ = path.write_text('{"redact": true, "limits": {"timeout": 10}}', encoding="utf-8")
+    >>> read_settings_file(path)
+    {'redact': True, 'limits': {'timeout': 10}}
+    >>> load_settings(path, env={}).limits.timeout
+    10.0
     """
     p = Path(path)
     try:
