@@ -38,14 +38,6 @@ DOCS = ROOT / "docs"
 #: still lacks: ``DISTILL_DOCS_CHECK_ALL=1 .venv/bin/pytest tests/test_docs.py -q``.
 MODULES_STILL_TO_CHECK: frozenset[str] = frozenset(
     {
-        # resolve_paths lacks Parameters; the module is being optimised by the benchmark work
-        "distill.sources.files",
-        # still being written
-        "distill.widgets",
-        "distill.widgets.dashboard",
-        "distill.widgets.path_graph",
-        "distill.widgets.query_builder",
-        "distill.widgets.session_explorer",
     }
 )
 

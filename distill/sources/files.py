@@ -79,6 +79,8 @@ def resolve_paths(paths: str | os.PathLike[str] | Iterable[str | os.PathLike[str
     Parameters
     ----------
     paths : path, glob pattern, or iterable of them
+        Files; directories (searched recursively for files with a known
+        suffix); glob patterns (``**`` recurses).
 
     Returns
     -------

@@ -39,6 +39,15 @@ __all__ = ["Dashboard"]
 class Dashboard(Panel):
     """The three panels, linked: query -> sessions -> graph.
 
+    Examples
+    --------
+    >>> import distill
+    >>> board = Dashboard(distill.datasets.load_sample())
+    >>> board.settings(), board.to_dict()["kind"]
+    ({}, 'dashboard')
+    >>> print(board.to_code().splitlines()[0])
+    # 1. query
+
     Parameters
     ----------
     source_or_frame : DataFrame or source

@@ -78,6 +78,20 @@ _DEFAULTS: dict[str, Any] = {
 class PathGraph(Panel):
     """Click-path graph of an event frame, drawn inline: prune, weigh, click nodes, follow flows and funnels.
 
+    Examples
+    --------
+    Pages as nodes, edges seen at least five times; the graph shown is the
+    library's own :func:`distill.graphs.click_graph` with the same options:
+
+    >>> import distill
+    >>> panel = PathGraph(distill.datasets.load_sample(), by="page", min_count=5)
+    >>> panel.settings()
+    {'by': 'page', 'min_count': 5}
+    >>> print(panel.to_code().splitlines()[1])
+    graph = click_graph(events, by='page', min_count=5, top=50, drop_self_loops=True)
+    >>> panel.graph.number_of_edges(), panel.to_dict()["kind"]
+    (3, 'graph')
+
     Parameters
     ----------
     frame : DataFrame

@@ -89,6 +89,21 @@ class SessionExplorer(Panel):
         Sessions picked (or listed, when a filter is on) and the brushed time.
     selection : DataFrame
         The events the selection query keeps.
+
+    Examples
+    --------
+    The four sessions with at least 300 events, busiest first; the panel's
+    state recreates it and its selection is a plain query:
+
+    >>> import distill
+    >>> events = distill.datasets.load_sample()
+    >>> explorer = SessionExplorer(events, sort="events", descending=True, min_events=300)
+    >>> explorer.selection_query.to_code()[:40]
+    "Q.session.isin(['session_1796412620523',"
+    >>> len(explorer.selection), int(explorer.table["events"].nlargest(4).sum())
+    (1522, 1522)
+    >>> SessionExplorer(events, **explorer.settings()).settings() == explorer.settings()
+    True
     """
 
     def __init__(
