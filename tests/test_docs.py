@@ -36,10 +36,7 @@ DOCS = ROOT / "docs"
 #: Modules not checked yet, neither for being in the API reference nor for their docstring
 #: sections. The lead empties this set; then every public module is checked. To see what each
 #: still lacks: ``DISTILL_DOCS_CHECK_ALL=1 .venv/bin/pytest tests/test_docs.py -q``.
-MODULES_STILL_TO_CHECK: frozenset[str] = frozenset(
-    {
-    }
-)
+MODULES_STILL_TO_CHECK: frozenset[str] = frozenset({})
 
 #: Modules that are importable without a leading underscore but are not part of the Python API: left
 #: out of the API reference and of these checks (with their submodules), and why. Renaming them would
