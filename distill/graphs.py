@@ -547,8 +547,8 @@ def graph_metrics(
     """
     graph = _graph_of(data, options, "graph_metrics")
     nodes = list(graph.nodes)
-    frame = pd.DataFrame.from_records([dict(graph.nodes[n]) for n in nodes], index=range(len(nodes)))
-    frame.index = pd.Index(nodes, name="node")
+    frame = pd.DataFrame([dict(graph.nodes[n]) for n in nodes], index=pd.RangeIndex(len(nodes)))
+    frame.index = pd.Index(nodes, name="node", dtype=object)
     frame["in_degree"] = [graph.in_degree(n) for n in nodes]
     frame["out_degree"] = [graph.out_degree(n) for n in nodes]
     in_w = dict(graph.in_degree(weight=weight))
@@ -613,7 +613,7 @@ def graph_features(
     --------
     >>> import distill
     >>> f = graph_features(distill.datasets.load_sample(), per="user", by="page")
-    >>> f.loc["alice", ["events", "nodes", "transitions", "edges"]].tolist()
+    >>> [int(v) for v in f.loc["alice", ["events", "nodes", "transitions", "edges"]]]
     [685, 3, 682, 4]
     """
     seq = _sequence(events, by, depth, column, session, what="graph_features")
