@@ -43,8 +43,9 @@ def test_event_records_are_plain_json(sample):
 
 def test_to_json_writes_a_file(tmp_path, sample):
     path = tmp_path / "out.json"
-    text = distill.to_json(sample.head(5), path, indent=2)
-    assert path.read_text() == text and "\n  " in text
+    assert distill.to_json(sample.head(5), path, indent=2) == str(path)
+    text = path.read_text(encoding="utf-8")
+    assert text == distill.to_json(sample.head(5), indent=2) and "\n  " in text
 
 
 def test_summary_report_graph_table_validate(sample):
