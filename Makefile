@@ -5,7 +5,9 @@
 #                   display (HEADLESS=1 never opens it)
 #   make test       venv + dev extras + system packages (as root), then lint, types, the
 #                   whole test suite (unit, doctests, notebooks, browser, Elasticsearch,
-#                   service) and the docs build with warnings as errors
+#                   service), the core suite again on Python 3.10 with pandas 2 (the oldest
+#                   supported; skipped with a message where there is no 3.10), and the docs
+#                   build with warnings as errors
 #   make bench      benchmarks (not part of `make test`); BENCH_ARGS="--quick" for a smoke run;
 #                   peers (pm4py, retentioneering, Flagon Distill) in .venv-bench* via make bench-peers
 
@@ -17,7 +19,7 @@ STAMP := $(VENV)/.distill-installed
 PYTEST_ARGS ?=
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: demo demo-headless lab test check lint typecheck pytest docs bench bench-peers wheel system-deps install clean
+.PHONY: demo demo-headless lab test test-oldest check lint typecheck pytest docs bench bench-peers wheel system-deps install clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -74,7 +76,20 @@ docs: $(STAMP)
 	rm -rf docs/_build docs/api/generated
 	$(BIN)/sphinx-build -W --keep-going -n -b html docs docs/_build/html
 
-test: lint typecheck pytest docs
+# The oldest Python and pandas we support (3.10, pandas 2.x): the core suite in its own venv.
+PYTHON_OLDEST ?= $(shell for p in $$HOME/.pyenv/versions/3.10*/bin/python /usr/bin/python3.10 /usr/local/bin/python3.10 python3.10; do \
+	  "$$p" -c "import sys; assert sys.version_info[:2] == (3, 10)" >/dev/null 2>&1 && { echo "$$p"; break; }; done)
+VENV_OLDEST := .venv-oldest
+
+test-oldest:
+	@if [ -z "$(PYTHON_OLDEST)" ]; then echo "python3.10 not found: skipping the oldest-supported-versions run"; exit 0; fi; \
+	if [ ! -x $(VENV_OLDEST)/bin/python ]; then $(PYTHON_OLDEST) -m venv $(VENV_OLDEST); fi; \
+	$(VENV_OLDEST)/bin/python -m pip install --quiet -e ".[dev,service,widgets]" && \
+	$(VENV_OLDEST)/bin/python -c "import sys, pandas; print('oldest run: Python', sys.version.split()[0], 'pandas', pandas.__version__)" && \
+	$(VENV_OLDEST)/bin/pytest -q -p no:cacheprovider -m "not browser and not elasticsearch and not slow" \
+	  --ignore=tests/test_sources_elasticsearch.py --ignore=tests/test_aggregates.py --ignore=tests/test_docs.py
+
+test: lint typecheck pytest test-oldest docs
 
 check: test
 
