@@ -98,7 +98,7 @@ class DistillAccessor:
         return export.to_dict(self._df, **options)
 
     def to_json(self, path: Any = None, **options: Any) -> str:
-        """Export as JSON: :func:`distill.export.to_json`."""
+        """Export as JSON text, or to a file (returning its path): :func:`distill.export.to_json`."""
         return export.to_json(self._df, path, **options)
 
     # -- query (distill.query) --------------------------------------------------------------

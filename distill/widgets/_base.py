@@ -62,7 +62,7 @@ class Panel:
         return export.to_dict(self.shown(), meta=self._meta(), limit=limit)
 
     def to_json(self, path: Any = None, *, limit: int | None = None, indent: int | None = None) -> str:
-        """Export what the panel shows as JSON text (and write it to ``path`` if given)."""
+        """Export what the panel shows as JSON text, or write it to ``path`` and return the path."""
         return export.to_json(self.shown(), path, meta=self._meta(), limit=limit, indent=indent)
 
     # -- change notification ---------------------------------------------------------------
