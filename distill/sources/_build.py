@@ -474,36 +474,6 @@ def concat_blocks(frames: Sequence[pd.DataFrame]) -> pd.DataFrame:
     return pd.DataFrame(cols)
 
 
-def _sort_order(time_ns: np.ndarray, event_id: pd.Series) -> np.ndarray:
-    """:func:`distill.frame.sort_order` for Arrow-backed ids, without making Python strings.
-
-    The same order: a stable sort by time, then rows whose times tie are put in
-    id order within their slots. Here the tied ids are taken out of the Arrow
-    array and sorted (with their times) by Arrow, a stable sort in UTF-8 byte
-    order, which is Python's string order. UserALE ties are common (interval
-    logs start at a raw log's time; focus and blur are logged twice), so this
-    matters: a third of a large file's rows can tie.
-    """
-    if not isinstance(event_id.dtype, pd.StringDtype) or event_id.isna().any():
-        return sort_order(time_ns, event_id.to_numpy(dtype=object))
-    order = np.argsort(time_ns, kind="stable")
-    st = time_ns[order]
-    tie = np.zeros(len(st), dtype=bool)
-    if len(st) > 1:
-        same = st[1:] == st[:-1]
-        tie[1:] |= same
-        tie[:-1] |= same
-    if tie.any():
-        idx = np.flatnonzero(tie)
-        rows = order[idx]
-        ids = pa.chunked_array(pa.array(event_id.array)).take(pa.array(rows))
-        within = pc.sort_indices(
-            pa.table({"t": pa.array(st[idx]), "id": ids}), sort_keys=[("t", "ascending"), ("id", "ascending")]
-        )
-        order[idx] = rows[within.to_numpy()]
-    return order
-
-
 def finish(frame: pd.DataFrame) -> pd.DataFrame:
     """Sort by (time, event_id), renumber rows, and make category order sorted."""
     for name in frame.columns:
@@ -513,7 +483,7 @@ def finish(frame: pd.DataFrame) -> pd.DataFrame:
             if not cats.is_monotonic_increasing:
                 frame[name] = col.cat.reorder_categories(sorted(cats))
     t = frame["time"].to_numpy(dtype="datetime64[ns]").view(np.int64)
-    order = _sort_order(t, frame["event_id"])
+    order = sort_order(t, frame["event_id"])
     if not np.array_equal(order, np.arange(len(order))):
         frame = frame.take(order)
     frame.index = pd.RangeIndex(len(frame))
