@@ -289,7 +289,7 @@ def _frame_meta(df: pd.DataFrame, kind: str) -> dict[str, Any]:
 
         rep = report_of(df)
         if rep is not None:  # counts only: issue lists and file paths stay with the library user
-            meta["read"] = {k: v for k, v in rep.to_dict().items() if k not in ("issues", "paths")}
+            meta["read"] = rep.counts()
     return meta
 
 

@@ -20,6 +20,7 @@ import pandas as pd
 
 from distill.export import _iso
 from distill.frame import validate
+from distill.report import report_of
 
 __all__ = ["Summary", "summary"]
 
@@ -38,6 +39,10 @@ class Summary:
         Event counts, largest first.
     missing : dict of str to int
         Events without a user, session, target or page.
+    read : dict or None
+        Counts of the read that made the frame (records read, accepted,
+        rejected, rejected by reason; :meth:`distill.report.ReadReport.counts`),
+        exported under ``meta["read"]``; None for a frame not made by a read.
 
     See Also
     --------
@@ -65,6 +70,7 @@ class Summary:
     by_user: dict[str, int] = field(default_factory=dict)
     by_source: dict[str, int] = field(default_factory=dict)
     missing: dict[str, int] = field(default_factory=dict)
+    read: dict[str, Any] | None = field(default=None, repr=False, compare=False)
 
     @property
     def span(self) -> pd.Timedelta | None:
@@ -74,13 +80,22 @@ class Summary:
     def to_dict(self) -> dict[str, Any]:
         """Plain dict (times as ISO-8601 text, span in seconds)."""
         out = asdict(self)
+        del out["read"]  # exported in meta, as for events
         out["start"] = _iso(self.start) if self.start is not None else None
         out["end"] = _iso(self.end) if self.end is not None else None
         out["span_seconds"] = self.span.total_seconds() if self.span is not None else None
         return out
 
     def __distill_export__(self) -> dict[str, Any]:
-        return {"kind": "summary", "data": self.to_dict(), "meta": {}}
+        return {"kind": "summary", "data": self.to_dict(), "meta": {"read": self.read} if self.read else {}}
+
+    def _rejected_line(self) -> str | None:
+        if not self.read or not self.read.get("rejected"):
+            return None
+        return (
+            f"{self.read['rejected']:,} of {self.read['read']:,} records rejected when read "
+            "(reasons: df.distill.report)"
+        )
 
     def __str__(self) -> str:
         lines = [
@@ -89,7 +104,8 @@ class Summary:
             "by log type: " + ", ".join(f"{k} {v:,}" for k, v in self.by_log_type.items()),
             "top types: " + ", ".join(f"{k} {v:,}" for k, v in list(self.by_type.items())[:8]),
         ]
-        return "\n".join(lines)
+        rejected = self._rejected_line()
+        return "\n".join(lines + ([rejected] if rejected else []))
 
     def _repr_html_(self) -> str:
         rows = [
@@ -102,6 +118,9 @@ class Summary:
             ("by log type", ", ".join(f"{k}: {v:,}" for k, v in self.by_log_type.items())),
             ("top types", ", ".join(f"{k}: {v:,}" for k, v in list(self.by_type.items())[:10])),
         ]
+        rejected = self._rejected_line()
+        if rejected:
+            rows.append(("rejected", rejected))
         body = "".join(
             f"<tr><th style='text-align:left'>{html.escape(k)}</th><td style='text-align:left'>"
             f"{html.escape(v)}</td></tr>"
@@ -151,4 +170,5 @@ def summary(events: pd.DataFrame) -> Summary:
         by_user=_counts(events["user"]),
         by_source=_counts(events["source"]),
         missing={c: int(events[c].isna().sum()) for c in ("user", "session", "target", "page_url")},
+        read=rep.counts() if (rep := report_of(events)) is not None else None,
     )

@@ -185,6 +185,17 @@ class ReadReport:
             "issues": [i.to_dict() for i in issues],
         }
 
+    def counts(self) -> dict[str, Any]:
+        """The counts of :meth:`to_dict` without the issue list and the file paths (what exports carry).
+
+        Examples
+        --------
+        >>> rep = ReadReport(2, 1, (Issue("record", "bad", "a.json", 2),), ("a.json",), ("/x/a.json",))
+        >>> rep.counts()["rejected"], rep.counts()["rejected_by_reason"], "paths" in rep.counts()
+        (1, {'bad': 1}, False)
+        """
+        return {k: v for k, v in self.to_dict(max_issues=0).items() if k not in ("issues", "paths")}
+
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> ReadReport:
         """Rebuild from :meth:`to_dict` output (issues beyond those listed are not recoverable).

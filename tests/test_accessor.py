@@ -49,3 +49,21 @@ def test_summary_values(sample):
     assert s.missing["target"] == 85
     assert s.span.total_seconds() == pytest.approx(197.387)
     assert "<table" in s._repr_html_()
+
+
+def test_summary_says_what_the_read_rejected(data_dir):
+    with pytest.warns(distill.DistillDataWarning, match="3 rejected"):
+        events = distill.read(data_dir / "sample_data_without_type.json")
+    s = events.distill.summary()
+    assert s.read is not None and (s.read["read"], s.read["accepted"], s.read["rejected"]) == (19, 16, 3)
+    assert s.read == distill.report_of(events).counts()
+    doc = distill.to_dict(s)
+    assert doc["meta"]["read"]["rejected_by_reason"] == {"missing required role 'type' (field type)": 3}
+    assert "read" not in doc["data"]
+    assert "3 of 19 records rejected" in str(s) and "3 of 19 records rejected" in s._repr_html_()
+    # a frame not made by a read (or with nothing rejected) says nothing about rejections
+    bare = events.copy()
+    bare.attrs = {}
+    clean = distill.summary(bare)
+    assert clean.read is None and distill.to_dict(clean)["meta"] == {} and "rejected" not in str(clean)
+    assert "rejected" not in str(distill.datasets.load_sample().distill.summary())
