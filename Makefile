@@ -84,7 +84,7 @@ VENV_OLDEST := .venv-oldest
 test-oldest:
 	@if [ -z "$(PYTHON_OLDEST)" ]; then echo "python3.10 not found: skipping the oldest-supported-versions run"; exit 0; fi; \
 	if [ ! -x $(VENV_OLDEST)/bin/python ]; then $(PYTHON_OLDEST) -m venv $(VENV_OLDEST); fi; \
-	$(VENV_OLDEST)/bin/python -m pip install --quiet -e ".[dev,service,widgets]" && \
+	$(VENV_OLDEST)/bin/python -m pip install --quiet -e ".[dev,service,widgets,elasticsearch,opensearch]" && \
 	$(VENV_OLDEST)/bin/python -c "import sys, pandas; print('oldest run: Python', sys.version.split()[0], 'pandas', pandas.__version__)" && \
 	$(VENV_OLDEST)/bin/pytest -q -p no:cacheprovider -m "not browser and not elasticsearch and not slow" \
 	  --ignore=tests/test_sources_elasticsearch.py --ignore=tests/test_aggregates.py --ignore=tests/test_docs.py
