@@ -104,7 +104,10 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--quick", action="store_true", help="smoke test: 20k events, 2 runs, every stage")
     p.add_argument("--data-dir", type=Path, default=None, help="keep and reuse the data files here")
     p.add_argument(
-        "--out", type=Path, default=None, help="JSON results (default benchmarks/results/<date>-<host>.json)"
+        "--out",
+        type=Path,
+        default=None,
+        help="JSON results (default benchmarks/results/<date>-<host>[-N].json, never overwritten)",
     )
     p.add_argument("--seed", type=int, default=0, help="seed of the generated events")
     return p
@@ -201,6 +204,10 @@ def list_peers(peers: list[str], cwd: Path) -> dict[str, Any]:
     return found
 
 
+#: Environment variables that tune memory allocation (glibc malloc, numpy's huge pages).
+ALLOCATOR_ENV_PREFIXES = ("MALLOC_", "GLIBC_TUNABLES", "NUMPY_MADVISE_HUGEPAGE", "LD_PRELOAD")
+
+
 def machine() -> dict[str, Any]:
     """What the numbers were measured on."""
     import numpy as np
@@ -228,6 +235,9 @@ def machine() -> dict[str, Any]:
         "memory_bytes": mem,
         "python": platform.python_version(),
         "platform": platform.platform(),
+        # memory-allocation settings change large-frame timings (see README, "Noise at 5M");
+        # every measurement process inherits them, Distill's and the peers' alike
+        "allocator_env": {k: v for k, v in sorted(os.environ.items()) if k.startswith(ALLOCATOR_ENV_PREFIXES)},
         "versions": {
             "distill": distill.__version__,
             "pandas": pd.__version__,
@@ -235,6 +245,16 @@ def machine() -> dict[str, Any]:
             "pyarrow": pa.__version__,
         },
     }
+
+
+def _unused(path: Path) -> Path:
+    """``path``, or ``<stem>-2<suffix>``, ``-3``, ... if it exists: a later run never replaces an earlier one."""
+    n = 1
+    candidate = path
+    while candidate.exists():
+        n += 1
+        candidate = path.with_name(f"{path.stem}-{n}{path.suffix}")
+    return candidate
 
 
 # -- main -----------------------------------------------------------------------------------
@@ -326,7 +346,7 @@ def main(argv: list[str] | None = None) -> int:
     targets = report.targets(measurements, sizes)
     print(report.table(measurements, peers), flush=True)
     print(report.target_lines(targets), flush=True)
-    out = opts.out or RESULTS / f"{dt.date.today().isoformat()}-{socket.gethostname()}.json"
+    out = opts.out or _unused(RESULTS / f"{dt.date.today().isoformat()}-{socket.gethostname()}.json")
     out.parent.mkdir(parents=True, exist_ok=True)
     doc = {
         "format": "distill-bench",

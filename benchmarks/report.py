@@ -34,6 +34,9 @@ def header(info: dict[str, Any], sizes: list[int], opts: Any) -> str:
             f"\nWARNING: the machine is busy (load average {load[0]:.1f} on {info['cores']} cores): "
             "times are inflated; compare ratios from one run, or run again when it is quiet"
         )
+    tuned = info.get("allocator_env") or {}
+    if tuned:
+        busy += "\nallocator settings (all processes): " + ", ".join(f"{k}={val}" for k, val in tuned.items())
     return (
         f"Distill {v['distill']} benchmarks on {info['host']}: {info['cpu']}, {info['cores']} cores, "
         f"{mem / 2**30:.0f} GiB; Python {info['python']}, pandas {v['pandas']}, numpy {v['numpy']}, "
