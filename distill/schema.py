@@ -21,9 +21,11 @@ Alternatives are tried in order; the first that is present and not null wins
 another and override some roles.
 
 Built-in schemas: ``userale`` (UserALE.js 2.2 to current: raw, interval and
-custom logs), ``clickstream`` (generic ``timestamp, user, event`` CSV/JSON),
-``posthog`` (PostHog event exports) and ``canonical`` (frames Distill itself
-exported). Plugins add more through the ``distill.schemas`` entry point.
+custom logs) and ``userale-full`` (plus environment columns), ``clickstream``
+(generic ``timestamp, user, event`` CSV/JSON), ``posthog`` (PostHog event
+exports), and ``canonical`` / ``canonical-full`` (frames Distill itself
+exported, as JSON or Parquet). Plugins add more through the
+``distill.schemas`` entry point.
 
 Examples
 --------

@@ -16,6 +16,7 @@ from operator import attrgetter
 from typing import Any
 
 import msgspec
+import numpy as np
 
 from distill.schema import Schema
 
@@ -141,6 +142,8 @@ def coerce(value: Any, cls: str) -> tuple[Any, str | None]:
                 except msgspec.DecodeError:
                     return bad
             return bad
+        if isinstance(value, np.ndarray) and value.ndim == 1:  # list columns as pandas reads them from Parquet
+            value = value.tolist()
         if isinstance(value, (list, tuple)):
             out = []
             for item in value:
