@@ -441,3 +441,42 @@ def test_events_out_of_order_in_the_file_are_sorted(sample_ndjson):
     assert events["time"].is_monotonic_increasing
     assert Counter(events["type"].astype(str)) == Counter(json.loads(line)["type"] for line in lines)
     assert np.all(events.index == np.arange(len(events)))
+
+
+def test_typed_columns_skip_coercion_with_the_same_result(tmp_path):
+    """Parquet/typed columns whose Arrow type already fits are taken as they are; the result (frame and
+    report) is the one value-by-value coercion gives: objects columns are coerced one value at a time."""
+    typed = pd.DataFrame(
+        {
+            "timestamp": pd.to_datetime(["2026-01-01T10:00:00Z", "2026-01-01T10:00:01Z", "2026-01-01T10:00:02Z"]),
+            "user_id": ["ann", None, "bob"],  # text for a text role: clean
+            "event": pd.Categorical(["view", "click", "view"]),  # dictionary of text: clean
+            "x": [1.0, float("nan"), 3.5],  # floats with NaN for a number role: not clean, NaN is missing
+            "page": [1, 2, 3],  # integers for a text role: coerced to text
+            "flag": [True, False, None],
+        }
+    )
+    path = tmp_path / "typed.parquet"
+    typed.to_parquet(path)
+    schema = {
+        "name": "typed",
+        "roles": {
+            "time": {"fields": ["timestamp"], "parser": "auto", "required": True},
+            "user": "user_id",
+            "type": {"fields": ["event"], "required": True},
+            "x": "x",
+            "page_url": "page",
+            "user_action": "flag",
+        },
+    }
+    from_file = distill.read(path, schema=schema)
+    as_objects = distill.from_frame(
+        typed.astype({c: object for c in ["user_id", "event", "x", "page", "flag"]}), schema, source="typed.parquet"
+    )
+    _same_but_source(from_file, as_objects)
+    assert from_file["page_url"].astype(str).tolist() == ["1", "2", "3"]
+    assert from_file["x"].tolist()[1] is pd.NA
+    assert (
+        from_file.distill.report.to_dict()["field_issues_by_reason"]
+        == as_objects.distill.report.to_dict()["field_issues_by_reason"]
+    )

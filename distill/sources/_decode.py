@@ -87,6 +87,18 @@ def describe(value: Any) -> str:
     return type(value).__name__
 
 
+class _Bad:
+    """The failure answer of :func:`coerce`, described only when needed (most values coerce)."""
+
+    __slots__ = ("cls", "value")
+
+    def __init__(self, value: Any, cls: str):
+        self.value, self.cls = value, cls
+
+    def reason(self) -> tuple[None, str]:
+        return None, f"expected {_EXPECTED[self.cls]}, got {describe(self.value)}"
+
+
 def coerce(value: Any, cls: str) -> tuple[Any, str | None]:
     """Coerce one non-null value to a field class: ``(value, None)`` or ``(None, reason)``.
 
@@ -100,12 +112,12 @@ def coerce(value: Any, cls: str) -> tuple[Any, str | None]:
     >>> coerce({"a": 1}, "str")
     (None, 'expected a string, got an object')
     """
-    bad = (None, f"expected {_EXPECTED[cls]}, got {describe(value)}")
+    bad = _Bad(value, cls)
     if cls == JSON:
         return (value if isinstance(value, msgspec.Raw) else msgspec.Raw(msgspec.json.encode(value))), None
     if cls in (NUM, STRNUM):
         if isinstance(value, bool):
-            return bad
+            return bad.reason()
         if isinstance(value, (int, float)):
             return value, None
         if isinstance(value, str):
@@ -114,9 +126,9 @@ def coerce(value: Any, cls: str) -> tuple[Any, str | None]:
             try:
                 number = float(value.strip())
             except ValueError:
-                return bad
+                return bad.reason()
             return (int(number) if number.is_integer() and "." not in value else number), None
-        return bad
+        return bad.reason()
     if cls == STR:
         if isinstance(value, str):
             return value, None
@@ -124,7 +136,7 @@ def coerce(value: Any, cls: str) -> tuple[Any, str | None]:
             return ("true" if value else "false"), None
         if isinstance(value, (int, float)):
             return str(value), None
-        return bad
+        return bad.reason()
     if cls == BOOL:
         if isinstance(value, bool):
             return value, None
@@ -132,7 +144,7 @@ def coerce(value: Any, cls: str) -> tuple[Any, str | None]:
             return bool(value), None
         if isinstance(value, str) and value.strip().lower() in ("true", "false", "1", "0"):
             return value.strip().lower() in ("true", "1"), None
-        return bad
+        return bad.reason()
     if cls == STRLIST:
         if isinstance(value, str):
             text = value.strip()
@@ -140,8 +152,8 @@ def coerce(value: Any, cls: str) -> tuple[Any, str | None]:
                 try:
                     return coerce(msgspec.json.decode(text), cls)
                 except msgspec.DecodeError:
-                    return bad
-            return bad
+                    return bad.reason()
+            return bad.reason()
         if isinstance(value, np.ndarray) and value.ndim == 1:  # list columns as pandas reads them from Parquet
             value = value.tolist()
         if isinstance(value, (list, tuple)):
@@ -154,7 +166,7 @@ def coerce(value: Any, cls: str) -> tuple[Any, str | None]:
                 else:
                     return None, f"expected a list of strings, got an array holding {describe(item)}"
             return tuple(out), None
-        return bad
+        return bad.reason()
     raise AssertionError(cls)  # pragma: no cover
 
 

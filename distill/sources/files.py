@@ -27,7 +27,7 @@ import sys
 import warnings
 import zlib
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Collection, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
@@ -43,7 +43,7 @@ from distill.frame import empty
 from distill.report import Issue, ReadReport, attach
 from distill.schema import Schema, get_schema
 from distill.sources import _build
-from distill.sources._decode import JSON, Columns, FieldSet, coerce, describe
+from distill.sources._decode import BOOL, JSON, NUM, STR, STRLIST, STRNUM, Columns, FieldSet, coerce, describe
 
 __all__ = ["FORMATS", "read_files", "resolve_paths", "from_frame", "original_records"]
 
@@ -334,8 +334,18 @@ def _json_columns(data: bytes, label: str, fields: FieldSet, issues: list[Issue]
 
 
 # -- tables (CSV, Parquet, DataFrames) ---------------------------------------------------
-def _tabular_columns(table: dict[str, list[Any]], n: int, fields: FieldSet, positions: list[int]) -> Columns:
-    """Columns from already tabular values: coerce each value to its field class."""
+#: Python types a tabular value may already have for each field class (exact types: a bool is no number here).
+_READY_TYPES: dict[str, tuple[type, ...]] = {STR: (str,), STRNUM: (str, int, float), NUM: (int, float), BOOL: (bool,)}
+
+
+def _tabular_columns(
+    table: dict[str, list[Any]], n: int, fields: FieldSet, positions: list[int], clean: Collection[str] = ()
+) -> Columns:
+    """Columns from already tabular values: coerce each value to its field class.
+
+    Columns named in ``clean`` hold only None and values of their class already
+    (known from their Arrow type) and are taken as they are.
+    """
     values: dict[str, list[Any]] = {}
     problems: dict[int, list[tuple[str, str]]] = {}
     for name, cls in fields.classes.items():
@@ -343,10 +353,17 @@ def _tabular_columns(table: dict[str, list[Any]], n: int, fields: FieldSet, posi
         if col is None:
             values[name] = [None] * n
             continue
+        if name in clean:
+            values[name] = [None if v is None else tuple(v) for v in col] if cls == STRLIST else col
+            continue
         out: list[Any] = []
+        ready = _READY_TYPES.get(cls, ())
         for i, v in enumerate(col):
             if v is None or (isinstance(v, float) and v != v):
                 out.append(None)
+                continue
+            if type(v) in ready:  # already of the field's class: nothing to coerce
+                out.append(v)
                 continue
             if cls == JSON and isinstance(v, str):
                 stripped = v.strip()
@@ -425,8 +442,13 @@ def _has_surrogate(text: str) -> bool:
         return True
 
 
-def _arrow_columns(table: Any, fields: FieldSet, schema: Schema) -> dict[str, list[Any]]:
-    """Python values of the wanted fields of a pyarrow Table (nested structs flattened)."""
+def _arrow_columns(table: Any, fields: FieldSet, schema: Schema, clean: set[str] | None = None) -> dict[str, list[Any]]:
+    """Python values of the wanted fields of a pyarrow Table (nested structs flattened).
+
+    Names of columns whose Arrow type already gives values of their field's
+    class (text for text fields, numbers without NaN for number fields, ...)
+    are added to ``clean``: their values need no coercion.
+    """
     import pyarrow as pa
     import pyarrow.compute as pc
 
@@ -452,13 +474,38 @@ def _arrow_columns(table: Any, fields: FieldSet, schema: Schema) -> dict[str, li
                 ns = col.cast(pa.timestamp("ns")).cast(pa.int64())
                 scale = {"epoch_s": 1e9, "epoch_ms": 1e6, "epoch_us": 1e3}.get(unit)
                 col = pc.divide(ns.cast(pa.float64()), scale) if scale else ns
+        if clean is not None and _arrow_is_clean(col, fields.classes[name]):
+            clean.add(name)
         out[name] = col.to_pylist()
     return out
 
 
+def _arrow_is_clean(col: Any, cls: str) -> bool:
+    """Whether every non-null value of an Arrow column is already of field class ``cls``."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    t = col.type
+    if pa.types.is_string(t) or pa.types.is_large_string(t):
+        return cls in (STR, STRNUM)
+    if pa.types.is_integer(t):
+        return cls in (NUM, STRNUM)
+    if pa.types.is_floating(t):
+        return cls in (NUM, STRNUM) and not pc.any(pc.is_nan(col)).as_py()
+    if pa.types.is_boolean(t):
+        return cls == BOOL
+    if (pa.types.is_list(t) or pa.types.is_large_list(t)) and (
+        pa.types.is_string(t.value_type) or pa.types.is_large_string(t.value_type)
+    ):
+        return cls == STRLIST  # lists of text: taken as tuples
+    return False
+
+
 def _table_columns(table: Any, fields: FieldSet, schema: Schema) -> Columns:
     n = table.num_rows
-    return _tabular_columns(_arrow_columns(table, fields, schema), n, fields, list(range(1, n + 1)))
+    clean: set[str] = set()
+    values = _arrow_columns(table, fields, schema, clean)
+    return _tabular_columns(values, n, fields, list(range(1, n + 1)), clean)
 
 
 # -- NDJSON blocks, here or in worker processes ----------------------------------------
@@ -850,22 +897,29 @@ def from_frame(
     schema = get_schema(schema)
     fields = FieldSet(schema)
     table: dict[str, list[Any]] = {}
+    clean: set[str] = set()
     for name in fields.classes:
         if name not in df.columns:
             continue
         col = df[name]
         if pd.api.types.is_datetime64_any_dtype(col.dtype):
-            table[name] = _arrow_columns(pa.table({name: pa.array(col)}), fields, schema)[name]
+            table[name] = _arrow_columns(pa.table({name: pa.array(col)}), fields, schema, clean)[name]
             continue
         if col.dtype == object:  # Python objects as they are (arrow would merge dict keys into structs)
             table[name] = col.tolist()
             continue
         try:
-            table[name] = pa.array(col, from_pandas=True).to_pylist()
+            arr = pa.array(col, from_pandas=True)
         except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError):
             table[name] = col.tolist()
+            continue
+        if pa.types.is_dictionary(arr.type):
+            arr = arr.cast(arr.type.value_type)
+        if _arrow_is_clean(arr, fields.classes[name]):
+            clean.add(name)
+        table[name] = arr.to_pylist()
     n = len(df)
-    cols = _tabular_columns(table, n, fields, list(range(1, n + 1)))
+    cols = _tabular_columns(table, n, fields, list(range(1, n + 1)), clean)
     frame, issues = _build.build_block(cols, schema, source, by_record=True)
     if errors == "raise" and issues:
         first = issues[0]
