@@ -480,3 +480,46 @@ def test_typed_columns_skip_coercion_with_the_same_result(tmp_path):
         from_file.distill.report.to_dict()["field_issues_by_reason"]
         == as_objects.distill.report.to_dict()["field_issues_by_reason"]
     )
+
+
+@pytest.mark.parametrize("schema", ["canonical", "canonical-full"])
+def test_saved_frames_read_the_same_with_and_without_the_typed_path(tmp_path, monkeypatch, data_dir, schema):
+    """A Parquet copy of an event frame is built straight from its Arrow columns; the general,
+    value-by-value path must give the same frame and report."""
+    from distill.sources import files
+
+    full = schema == "canonical-full"
+    frames = [
+        distill.datasets.load_sample() if not full else distill.read(distill.datasets.sample_path(), "userale-full"),
+        distill.read(data_dir / "sample_data_multiusers.json", "userale-full" if full else "userale"),
+        distill.read(data_dir / "monorepo-current-format-75.json", "userale-full" if full else "userale"),
+        distill.datasets.scale_sample(20_000, 3),
+    ]
+    for i, events in enumerate(frames):
+        path = tmp_path / f"saved{i}.parquet"
+        events.to_parquet(path)
+        typed = distill.read(path, schema=schema)
+        with monkeypatch.context() as m:
+            m.setattr(files, "typed_block", lambda *a: None)
+            general = distill.read(path, schema=schema)
+        pd.testing.assert_frame_equal(typed, general, check_exact=True)
+        assert typed.distill.report.to_dict() == general.distill.report.to_dict()
+        if not (full and i == 3):  # scale_sample is lean: canonical-full adds empty environment columns
+            _same_but_source(typed, events)
+
+
+def test_saved_frames_with_problems_take_the_general_path(tmp_path, sample):
+    """A value the typed path cannot vouch for sends the whole table the general way, which reports it."""
+    broken = sample.copy()
+    broken.loc[3, "type"] = None  # a required role missing
+    broken["details"] = broken["details"].astype(object)
+    broken.loc[5, "details"] = "{not json"  # details that do not parse
+    path = tmp_path / "broken.parquet"
+    broken.to_parquet(path)
+    with pytest.warns(distill.DistillDataWarning):
+        back = distill.read(path, schema="canonical")
+    report = back.distill.report
+    assert report.rejected == 1 and len(back) == len(sample) - 1
+    assert report.issues[0].reason == "missing required role 'type' (field type)" and report.issues[0].record == 4
+    # text that is not JSON is kept as a JSON string, as for any other tabular source
+    assert back.loc[back["event_id"] == sample.loc[5, "event_id"], "details"].iloc[0] == '"{not json"'

@@ -218,10 +218,18 @@ def _categorical(values: list[Any]) -> pd.Categorical:
     if _count_none(values) == len(values):
         return pd.Categorical.from_codes(np.full(len(values), -1, dtype=np.int8), categories=categories([]))
     try:
-        encoded = pa.array(values, type=pa.large_string()).dictionary_encode()
+        arr = pa.array(values, type=pa.large_string())
     except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError, UnicodeError):
         codes, uniques = pd.factorize(np.array(values, dtype=object), sort=True)
         return pd.Categorical.from_codes(codes, categories=categories(uniques))
+    return _categorical_arrow(arr)
+
+
+def _categorical_arrow(arr: pa.Array) -> pd.Categorical:
+    """An Arrow text array to a categorical with sorted categories (see :func:`_categorical`)."""
+    if arr.null_count == len(arr):
+        return pd.Categorical.from_codes(np.full(len(arr), -1, dtype=np.int8), categories=categories([]))
+    encoded = arr.dictionary_encode()
     labels = encoded.dictionary
     order = pc.array_sort_indices(labels).to_numpy()
     rank = np.empty(len(order) + 1, dtype=np.int64)  # the last slot is for missing values

@@ -44,6 +44,7 @@ from distill.report import Issue, ReadReport, attach
 from distill.schema import Schema, get_schema
 from distill.sources import _build
 from distill.sources._decode import BOOL, JSON, NUM, STR, STRLIST, STRNUM, Columns, FieldSet, coerce, describe
+from distill.sources._typed import typed_block
 
 __all__ = ["FORMATS", "read_files", "resolve_paths", "from_frame", "original_records"]
 
@@ -720,6 +721,10 @@ def _read_one(
         except Exception as err:  # pyarrow raises several types for bad files
             issues.append(Issue("file", f"unreadable Parquet file: {err}", label))
             return frames, issues, count
+        typed = typed_block(table, schema, label)  # a saved event frame: no value-by-value work
+        if typed is not None:
+            frames.append(typed)
+            return frames, issues, table.num_rows
         add(_table_columns(table, fields, schema), True)
         return frames, issues, count
     if fmt == "ndjson":
