@@ -38,7 +38,18 @@ PEER_ENVS: dict[str, str | None] = {
 }
 PEER_LABELS = {"pandas": "pandas", "pm4py": "pm4py", "retentioneering": "retention.", "flagon": "flagon"}
 DEFAULT_SIZES = (100_000, 1_000_000, 5_000_000)
-DEFAULT_STAGES = ("read", "query", "sessionize", "graph", "session_graph", "features", "funnel", "export", "panel")
+DEFAULT_STAGES = (
+    "read",
+    "reload",
+    "query",
+    "sessionize",
+    "graph",
+    "session_graph",
+    "features",
+    "funnel",
+    "export",
+    "panel",
+)
 ES_EVENTS = 100_000
 
 

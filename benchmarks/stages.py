@@ -11,7 +11,10 @@ them (:mod:`benchmarks.data`).
 
 from __future__ import annotations
 
+import atexit
 import importlib
+import shutil
+import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -87,7 +90,22 @@ def _sessionised(ctx: Context) -> Any:
     return sessionize(_events(ctx), by="gap", gap=GAP)
 
 
+def _saved_frame(ctx: Context) -> Path:
+    """The events saved as users keep a frame, ``events.to_parquet(path)``, in a folder removed at exit."""
+    folder = Path(tempfile.mkdtemp(prefix="distill-bench-frame-"))
+    atexit.register(shutil.rmtree, folder, ignore_errors=True)
+    path = folder / "events.parquet"
+    _events(ctx).to_parquet(path)
+    return path
+
+
 # -- runs -----------------------------------------------------------------------------------
+def _reload(path: Path) -> Any:
+    import distill
+
+    return distill.read(path, schema="canonical")
+
+
 def _read(path: Path) -> Any:
     import distill
 
@@ -212,6 +230,14 @@ STAGES: dict[str, Stage] = {
             _read,
             _frame_check,
             data="ndjson",
+        ),
+        Stage(
+            "reload",
+            "read a saved frame back (to_parquet, schema='canonical')",
+            ("distill.sources._typed:typed_block",),
+            _saved_frame,
+            _reload,
+            _rows,
         ),
         Stage("query", "query/filter", ("distill.query:apply", "distill.query:Q"), _events, _query, _rows),
         Stage(
