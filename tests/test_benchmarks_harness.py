@@ -3,13 +3,24 @@
 from __future__ import annotations
 
 import argparse
+import importlib
 from pathlib import Path
+from types import ModuleType
 
-from benchmarks import report
-from benchmarks.harness import _unused, machine
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
 
 
-def test_a_later_run_never_replaces_an_earlier_one(tmp_path: Path) -> None:
+@pytest.fixture
+def bench(monkeypatch) -> tuple[ModuleType, ModuleType]:
+    """benchmarks.harness and benchmarks.report (a folder of the repository, not an installed package)."""
+    monkeypatch.syspath_prepend(str(ROOT))
+    return importlib.import_module("benchmarks.harness"), importlib.import_module("benchmarks.report")
+
+
+def test_a_later_run_never_replaces_an_earlier_one(tmp_path: Path, bench) -> None:
+    _unused = bench[0]._unused
     first = tmp_path / "2026-12-05-vm.json"
     assert _unused(first) == first
     first.write_text("{}")
@@ -19,7 +30,8 @@ def test_a_later_run_never_replaces_an_earlier_one(tmp_path: Path) -> None:
     assert _unused(first).name == "2026-12-05-vm-3.json"
 
 
-def test_allocator_settings_are_recorded_and_printed(monkeypatch) -> None:
+def test_allocator_settings_are_recorded_and_printed(monkeypatch, bench) -> None:
+    machine, report = bench[0].machine, bench[1]
     monkeypatch.setenv("MALLOC_MMAP_THRESHOLD_", "1073741824")
     monkeypatch.delenv("NUMPY_MADVISE_HUGEPAGE", raising=False)
     info = machine()
