@@ -76,6 +76,8 @@ def typed_block(table: pa.Table, schema: Schema, source: str) -> pd.DataFrame | 
             col = col.cast(col.type.value_type)
         if role.required and col.null_count:
             return None
+        if pa.types.is_null(col.type):  # no value at all (an empty categorical under pandas 2): as if absent
+            continue
         built = _column(col, role)
         if built is None:
             return None
