@@ -215,8 +215,6 @@ def _categorical(values: list[Any]) -> pd.Categorical:
     out in the same order either way. Anything Arrow cannot take as text
     (values that are not strings) goes the pandas way.
     """
-    if _count_none(values) == len(values):
-        return pd.Categorical.from_codes(np.full(len(values), -1, dtype=np.int8), categories=categories([]))
     try:
         arr = pa.array(values, type=pa.large_string())
     except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError, UnicodeError):
@@ -401,39 +399,55 @@ def build_block(
     rejected_pos = set(positions[out.reject].tolist())
     issues.extend(i for i in out.field_issues if (i.record if by_record else i.line) not in rejected_pos)
 
-    frame: dict[str, Any] = {}
     all_kept = bool(keep.all())
-    sep = "#" if by_record else ":"
+    ids = data.pop("event_id", None)
+    given = (
+        None if ids is None else pa.array(np.asarray(ids, dtype=object)[keep], type=pa.large_string(), from_pandas=True)
+    )
+    kept = data if all_kept else {name: _take(col, keep) for name, col in data.items()}
+    return rows_frame(kept, schema, source, positions[keep], given, by_record=by_record), issues
+
+
+def _take(col: Any, keep: np.ndarray) -> Any:
+    """The kept entries of one column (an array, or a list of Python values)."""
+    if isinstance(col, (np.ndarray, pd.api.extensions.ExtensionArray, pd.Categorical)):
+        return col[keep]
+    return [v for v, k in zip(col, keep) if k]
+
+
+def rows_frame(
+    data: dict[str, Any],
+    schema: Schema,
+    source: str,
+    positions: np.ndarray,
+    ids: pa.Array | None,
+    *,
+    by_record: bool,
+) -> pd.DataFrame:
+    """The typed frame of some kept rows.
+
+    ``data`` holds each built role's values for exactly these rows (roles not
+    in it are all missing). Ids are the source's own (``ids``) where given,
+    else ``source:line`` (``source#record`` for record numbers) from
+    ``positions``; the ``source`` column is ``source``.
+    """
     generated = pc.binary_join_element_wise(
-        pa.scalar(source + sep, pa.large_string()),
-        pc.cast(pa.array(positions[keep]), pa.large_string()),
+        pa.scalar(source + ("#" if by_record else ":"), pa.large_string()),
+        pc.cast(pa.array(positions), pa.large_string()),
         pa.scalar("", pa.large_string()),
     )
-    ids = data.get("event_id")
-    if ids is not None:
-        given = pa.array(np.asarray(ids, dtype=object)[keep], type=pa.large_string(), from_pandas=True)
-        generated = pc.coalesce(given, generated)
-    frame["event_id"] = _arrow_strings(generated)
+    frame: dict[str, Any] = {"event_id": _arrow_strings(generated if ids is None else pc.coalesce(ids, generated))}
+    n = len(positions)
     for name in CORE_COLUMNS[1:] + tuple(schema.extra_roles):
-        if name == "event_id":
-            continue
         if name == "source":
-            kept = int(keep.sum())
             frame["source"] = (
-                pd.Categorical.from_codes(np.zeros(kept, dtype=np.int8), categories=categories([source]))
-                if kept
+                pd.Categorical.from_codes(np.zeros(n, dtype=np.int8), categories=categories([source]))
+                if n
                 else np.full(0, source, dtype=object)
             )
-            continue
-        if name not in data:
-            frame[name] = None
-            continue
-        col = data[name]
-        if isinstance(col, (np.ndarray, pd.api.extensions.ExtensionArray, pd.Categorical)):
-            frame[name] = col if all_kept else col[keep]
-        else:
-            frame[name] = col if all_kept else [v for v, k in zip(col, keep) if k]
-    return _typed_frame(frame, schema), issues
+        elif name != "event_id":
+            frame[name] = data.get(name)
+    return _typed_frame(frame, schema)
 
 
 def _typed_frame(frame: dict[str, Any], schema: Schema) -> pd.DataFrame:

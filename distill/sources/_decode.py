@@ -87,16 +87,30 @@ def describe(value: Any) -> str:
     return type(value).__name__
 
 
-class _Bad:
-    """The failure answer of :func:`coerce`, described only when needed (most values coerce)."""
+def _mismatch(value: Any, cls: str) -> tuple[None, str]:
+    """The failure answer of :func:`coerce` (built only on failure: most values coerce)."""
+    return None, f"expected {_EXPECTED[cls]}, got {describe(value)}"
 
-    __slots__ = ("cls", "value")
 
-    def __init__(self, value: Any, cls: str):
-        self.value, self.cls = value, cls
+def json_text(text: str) -> msgspec.Raw | None:
+    """Text holding a JSON object or array, as the raw JSON (outer whitespace stripped); None if it is not.
 
-    def reason(self) -> tuple[None, str]:
-        return None, f"expected {_EXPECTED[self.cls]}, got {describe(self.value)}"
+    Tabular sources (CSV, Parquet, DataFrames) carry JSON payloads such as
+    ``details`` as text; other text is a plain string value.
+
+    Examples
+    --------
+    >>> bytes(json_text(' {"a": 1} ')), json_text("plain"), json_text("{broken")
+    (b'{"a": 1}', None, None)
+    """
+    stripped = text.strip()
+    if stripped[:1] not in ("{", "["):
+        return None
+    try:
+        msgspec.json.decode(stripped)
+    except msgspec.DecodeError:
+        return None
+    return msgspec.Raw(stripped.encode())
 
 
 def coerce(value: Any, cls: str) -> tuple[Any, str | None]:
@@ -112,12 +126,11 @@ def coerce(value: Any, cls: str) -> tuple[Any, str | None]:
     >>> coerce({"a": 1}, "str")
     (None, 'expected a string, got an object')
     """
-    bad = _Bad(value, cls)
     if cls == JSON:
         return (value if isinstance(value, msgspec.Raw) else msgspec.Raw(msgspec.json.encode(value))), None
     if cls in (NUM, STRNUM):
         if isinstance(value, bool):
-            return bad.reason()
+            return _mismatch(value, cls)
         if isinstance(value, (int, float)):
             return value, None
         if isinstance(value, str):
@@ -126,9 +139,9 @@ def coerce(value: Any, cls: str) -> tuple[Any, str | None]:
             try:
                 number = float(value.strip())
             except ValueError:
-                return bad.reason()
+                return _mismatch(value, cls)
             return (int(number) if number.is_integer() and "." not in value else number), None
-        return bad.reason()
+        return _mismatch(value, cls)
     if cls == STR:
         if isinstance(value, str):
             return value, None
@@ -136,7 +149,7 @@ def coerce(value: Any, cls: str) -> tuple[Any, str | None]:
             return ("true" if value else "false"), None
         if isinstance(value, (int, float)):
             return str(value), None
-        return bad.reason()
+        return _mismatch(value, cls)
     if cls == BOOL:
         if isinstance(value, bool):
             return value, None
@@ -144,7 +157,7 @@ def coerce(value: Any, cls: str) -> tuple[Any, str | None]:
             return bool(value), None
         if isinstance(value, str) and value.strip().lower() in ("true", "false", "1", "0"):
             return value.strip().lower() in ("true", "1"), None
-        return bad.reason()
+        return _mismatch(value, cls)
     if cls == STRLIST:
         if isinstance(value, str):
             text = value.strip()
@@ -152,8 +165,8 @@ def coerce(value: Any, cls: str) -> tuple[Any, str | None]:
                 try:
                     return coerce(msgspec.json.decode(text), cls)
                 except msgspec.DecodeError:
-                    return bad.reason()
-            return bad.reason()
+                    return _mismatch(value, cls)
+            return _mismatch(value, cls)
         if isinstance(value, np.ndarray) and value.ndim == 1:  # list columns as pandas reads them from Parquet
             value = value.tolist()
         if isinstance(value, (list, tuple)):
@@ -166,7 +179,7 @@ def coerce(value: Any, cls: str) -> tuple[Any, str | None]:
                 else:
                     return None, f"expected a list of strings, got an array holding {describe(item)}"
             return tuple(out), None
-        return bad.reason()
+        return _mismatch(value, cls)
     raise AssertionError(cls)  # pragma: no cover
 
 

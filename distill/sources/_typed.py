@@ -14,15 +14,14 @@ from __future__ import annotations
 
 from typing import Any
 
-import msgspec
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from distill.frame import CORE_COLUMNS, categories
 from distill.schema import Role, Schema
 from distill.sources import _build
+from distill.sources._decode import json_text
 
 __all__ = ["typed_block"]
 
@@ -83,25 +82,8 @@ def typed_block(table: pa.Table, schema: Schema, source: str) -> pd.DataFrame | 
             return None
         data[role.name] = built
 
-    generated = pc.binary_join_element_wise(
-        pa.scalar(source + "#", pa.large_string()),
-        pc.cast(pa.array(np.arange(1, n + 1)), pa.large_string()),
-        pa.scalar("", pa.large_string()),
-    )
     ids = data.pop("event_id", None)
-    frame: dict[str, Any] = {
-        "event_id": _build._arrow_strings(generated if ids is None else pc.coalesce(ids, generated))
-    }
-    for name in CORE_COLUMNS[1:] + tuple(schema.extra_roles):
-        if name == "source":
-            frame["source"] = (
-                pd.Categorical.from_codes(np.zeros(n, dtype=np.int8), categories=categories([source]))
-                if n
-                else np.full(0, source, dtype=object)
-            )
-        elif name != "event_id":
-            frame[name] = data.get(name)
-    return _build._typed_frame(frame, schema)
+    return _build.rows_frame(data, schema, source, np.arange(1, n + 1), ids, by_record=True)
 
 
 def _column(col: pa.Array, role: Role) -> Any:
@@ -167,17 +149,9 @@ def _paths(col: pa.Array, items: pa.Array) -> np.ndarray:
 def _json_values(col: pa.Array) -> list[Any] | None:
     """JSON text of objects and arrays as raw values (what the general path keeps); None if any is not."""
     out: list[Any] = []
-    decode = msgspec.json.decode
     for v in col.to_pylist():
-        if v is None:
-            out.append(None)
-            continue
-        stripped = v.strip()
-        if stripped[:1] not in ("{", "["):
+        raw = None if v is None else json_text(v)
+        if v is not None and raw is None:
             return None
-        try:
-            decode(stripped)
-        except msgspec.DecodeError:
-            return None
-        out.append(msgspec.Raw(stripped.encode()))
+        out.append(raw)
     return out

@@ -43,7 +43,19 @@ from distill.frame import empty
 from distill.report import Issue, ReadReport, attach
 from distill.schema import Schema, get_schema
 from distill.sources import _build
-from distill.sources._decode import BOOL, JSON, NUM, STR, STRLIST, STRNUM, Columns, FieldSet, coerce, describe
+from distill.sources._decode import (
+    BOOL,
+    JSON,
+    NUM,
+    STR,
+    STRLIST,
+    STRNUM,
+    Columns,
+    FieldSet,
+    coerce,
+    describe,
+    json_text,
+)
 from distill.sources._typed import typed_block
 
 __all__ = ["FORMATS", "read_files", "resolve_paths", "from_frame", "original_records"]
@@ -366,15 +378,9 @@ def _tabular_columns(
             if type(v) in ready:  # already of the field's class: nothing to coerce
                 out.append(v)
                 continue
-            if cls == JSON and isinstance(v, str):
-                stripped = v.strip()
-                if stripped[:1] in ("{", "["):
-                    try:
-                        msgspec.json.decode(stripped)
-                        out.append(msgspec.Raw(stripped.encode()))
-                        continue
-                    except msgspec.DecodeError:
-                        pass
+            if cls == JSON and isinstance(v, str) and (raw := json_text(v)) is not None:
+                out.append(raw)
+                continue
             got, reason = coerce(v, cls)
             if reason:
                 problems.setdefault(i, []).append((name, f"{name}: {reason}"))
